@@ -1,0 +1,36 @@
+# Thin wrapper over CMake.  The two commands a new user needs:
+#   make run    install what is missing, build, load demo data, start Kefu
+#   make test   install what is missing, build (also under ASan+UBSan and
+#               libFuzzer), run every test on SQLite and PostgreSQL
+# Others: make build, make clean.
+
+DATA ?= data
+LISTEN ?= 127.0.0.1:8080
+JOBS ?= $(shell nproc)
+
+.PHONY: all build run test deps deps-test clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEFU_TESTS=OFF >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	@scripts/run.sh build/kefu "$(DATA)" "$(LISTEN)"
+
+test: deps-test
+	@CC=gcc cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKEFU_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKEFU_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@scripts/test.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,5 @@
+/* main.c -- the kefu command line (being written). */
+int main(void)
+{
+	return 0;
+}
