@@ -11,7 +11,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config
 	libuv1-dev libhttp-parser-dev libsqlite3-dev libpq-dev libjansson-dev
 	libsodium-dev libinih-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql curl)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -1,5 +1,72 @@
-/* main.c -- the kefu command line (being written). */
-int main(void)
+/*
+ * main.c -- the kefu command line.
+ *
+ *   kefu serve | migrate | demo | account create | user create |
+ *        audit verify | version | help
+ *
+ * Each command takes its own options plus every setting (see
+ * `kefu serve --help`).  Commands that change data record themselves in the
+ * audit log as the actor "cli".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "config.h"
+#include "util/log.h"
+#include "util/token.h"
+
+static void usage(FILE *out)
 {
+	fprintf(out,
+		"usage: kefu COMMAND [options]\n\n"
+		"commands:\n"
+		"  serve                     run the server (API, web apps, background work)\n"
+		"  migrate                   bring the database schema up to date\n"
+		"  demo                      create or reset the demo account; prints its logins\n"
+		"  account create --name NAME --slug SLUG\n"
+		"                            create an account (tenant)\n"
+		"  user create --account SLUG --email EMAIL --name NAME --role ROLE\n"
+		"              [--password PASSWORD]\n"
+		"                            create a staff user (password also from\n"
+		"                            KEFU_PASSWORD; generated and printed if absent)\n"
+		"  audit verify              check the audit log's hash chains\n"
+		"  version                   print the version\n\n"
+		"Every command accepts the settings listed by `kefu serve --help`,\n"
+		"e.g. --data DIR and --database URL.\n");
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("kefu %s\n", KEFU_VERSION);
+		return 0;
+	}
+	if (wants_help(argc - 2, argv + 2)) {
+		usage(stdout);
+		putchar('\n');
+		config_help(stdout);
+		return 0;
+	}
+	if (token_init() < 0) {
+		fprintf(stderr, "kefu: libsodium failed to start\n");
+		return 1;
+	}
+	return cli_run(cmd, argc - 2, argv + 2);
 }

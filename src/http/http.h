@@ -68,7 +68,9 @@ typedef void (*http_handler)(struct req *r);
 enum {
 	ROUTE_PUBLIC = 1 << 0,   /* no authentication */
 	ROUTE_NO_CSRF = 1 << 1,  /* unsafe method allowed without CSRF token */
-	ROUTE_NO_AUDIT = 1 << 2, /* write that audits itself (or nothing) */
+	ROUTE_NO_AUDIT = 1 << 2, /* write that records no audit entry */
+	ROUTE_OWN_TX = 1 << 3,   /* handler commits its own transactions */
+	ROUTE_NO_DB = 1 << 4,    /* answers without the database */
 };
 
 struct route {

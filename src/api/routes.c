@@ -1,0 +1,50 @@
+/*
+ * routes.c -- the one route table of the API, assembled from each resource
+ * file's own table (so adding a resource touches its file and one line
+ * here).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "api.h"
+
+#define TABLE(name)                                   \
+	extern const struct route api_##name##_routes[]; \
+	extern const size_t api_##name##_nroutes;
+TABLE(health)
+TABLE(session)
+TABLE(user)
+TABLE(team)
+TABLE(role)
+TABLE(audit)
+TABLE(account)
+#undef TABLE
+
+#define MAX_ROUTES 256
+static struct route all[MAX_ROUTES];
+static size_t nall;
+
+static void add(const struct route *t, size_t n)
+{
+	for (size_t i = 0; i < n && nall < MAX_ROUTES; i++)
+		all[nall++] = t[i];
+}
+
+static void assemble(void)
+{
+	add(api_health_routes, api_health_nroutes);
+	add(api_session_routes, api_session_nroutes);
+	add(api_user_routes, api_user_nroutes);
+	add(api_team_routes, api_team_nroutes);
+	add(api_role_routes, api_role_nroutes);
+	add(api_audit_routes, api_audit_nroutes);
+	add(api_account_routes, api_account_nroutes);
+}
+
+const struct route *api_routes(size_t *n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, assemble);
+	*n = nall;
+	return all;
+}

@@ -1,0 +1,267 @@
+/* cli.c -- command dispatch and the small administrative commands (cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/account.h"
+#include "core/role.h"
+#include "core/user.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/token.h"
+
+const struct audit_actor cli_actor = {"system", 0, "cli", "", ""};
+
+/* Remove "--name value" or "--name=value" from argv; returns the value
+ * (pointing into argv) or NULL. */
+static const char *take_opt(int *argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < *argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+			continue;
+		int width;
+		const char *value;
+		if (a[2 + n] == '=') {
+			value = a + 3 + n, width = 1;
+		} else if (a[2 + n] == '\0' && i + 1 < *argc) {
+			value = argv[i + 1], width = 2;
+		} else {
+			continue;
+		}
+		memmove(&argv[i], &argv[i + width], (size_t)(*argc - i - width) * sizeof *argv);
+		*argc -= width;
+		return value;
+	}
+	return NULL;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+struct db *cli_open_db(const struct config *cfg)
+{
+	if (mkdir_p(cfg->data) < 0) {
+		fprintf(stderr, "kefu: cannot create data directory %s: %s\n", cfg->data,
+			strerror(errno));
+		return NULL;
+	}
+	struct db *db = NULL;
+	struct err e = {0};
+	int applied;
+	if (db_open(cfg->database, &db, &e) < 0 || (applied = db_migrate(db, &e)) < 0) {
+		fprintf(stderr, "kefu: database: %s\n", e.msg);
+		db_close(db);
+		return NULL;
+	}
+	if (applied > 0)
+		log_info("database: applied %d migration(s), schema version %d", applied,
+			 db_migrations_latest());
+	return db;
+}
+
+static int cmd_migrate(const struct config *cfg)
+{
+	struct db *db = cli_open_db(cfg);
+	if (!db)
+		return 1;
+	printf("schema version %d\n", db_migrations_latest());
+	db_close(db);
+	return 0;
+}
+
+static int cmd_audit_verify(const struct config *cfg)
+{
+	struct db *db = cli_open_db(cfg);
+	if (!db)
+		return 1;
+	struct err e = {0};
+	int rc = audit_verify(db, stdout, &e);
+	if (rc < 0)
+		fprintf(stderr, "kefu: audit verify: %s\n", e.msg);
+	else
+		printf("audit log: %s\n", rc == 0 ? "intact" : "TAMPERED");
+	db_close(db);
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_account_create(const struct config *cfg, const char *name,
+			      const char *slug)
+{
+	if (!name || !slug) {
+		fprintf(stderr, "usage: kefu account create --name NAME --slug SLUG\n");
+		return 2;
+	}
+	struct db *db = cli_open_db(cfg);
+	if (!db)
+		return 1;
+	int64_t id;
+	struct err e = {0};
+	int rc = account_create(db, &cli_actor, name, slug, &id, &e);
+	if (rc < 0)
+		fprintf(stderr, "kefu: %s\n", e.msg);
+	else
+		printf("account %lld created: %s\n", (long long)id, slug);
+	db_close(db);
+	return rc < 0 ? 1 : 0;
+}
+
+struct user_opts {
+	const char *account, *email, *name, *role, *password;
+};
+
+static int create_user(struct db *db, const struct user_opts *o,
+		       const char *password, int64_t *id, struct err *e)
+{
+	int64_t account_id, role_id;
+	int found = account_find(db, o->account, &account_id, e);
+	if (found <= 0) {
+		if (found == 0)
+			ERR_NOT_FOUND(e, "no account with slug '%s'", o->account);
+		return -1;
+	}
+	struct scope s = {db, account_id};
+	found = role_find(&s, o->role, &role_id, e);
+	if (found <= 0) {
+		if (found == 0)
+			ERR_NOT_FOUND(e, "no role named '%s' in that account", o->role);
+		return -1;
+	}
+	struct user_input in = {.email = o->email, .name = o->name,
+				.password = password, .role_id = role_id, .active = 1};
+	if (db_begin(db, e) < 0)
+		return -1;
+	json_t *d = json_pack("{ss ss}", "email", o->email, "role", o->role);
+	int rc = user_create(&s, &in, id, e) < 0 ||
+			 audit_record(&s, &cli_actor, "user.create", "user", *id, d, e) < 0
+		 ? -1 : 0;
+	json_decref(d);
+	if (rc < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db, e);
+}
+
+static int cmd_user_create(const struct config *cfg, const struct user_opts *o)
+{
+	if (!o->account || !o->email || !o->name || !o->role) {
+		fprintf(stderr, "usage: kefu user create --account SLUG --email EMAIL "
+				"--name NAME --role ROLE [--password PASSWORD]\n");
+		return 2;
+	}
+	char generated[32] = "";
+	const char *password = o->password ? o->password : getenv("KEFU_PASSWORD");
+	if (!password) {
+		token_random(generated, sizeof generated, 12);
+		password = generated;
+	}
+	struct db *db = cli_open_db(cfg);
+	if (!db)
+		return 1;
+	int64_t id;
+	struct err e = {0};
+	int rc = create_user(db, o, password, &id, &e);
+	if (rc < 0)
+		fprintf(stderr, "kefu: %s\n", e.msg);
+	else if (generated[0])
+		printf("user %lld created: %s password %s\n", (long long)id, o->email, generated);
+	else
+		printf("user %lld created: %s\n", (long long)id, o->email);
+	db_close(db);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Loads the settings from what remains of argv after the command's own
+ * options; anything left over is a usage error. */
+static int load(struct config *cfg, int argc, char **argv)
+{
+	char *rest[64];
+	int nrest = 0;
+	struct err e = {0};
+	if (argc > 64 || config_load(cfg, argc, argv, rest, &nrest, &e) < 0) {
+		fprintf(stderr, "kefu: %s\n", argc > 64 ? "too many arguments" : e.msg);
+		config_free(cfg);
+		return -1;
+	}
+	if (nrest > 0) {
+		fprintf(stderr, "kefu: unexpected argument '%s' (see kefu help)\n", rest[0]);
+		config_free(cfg);
+		return -1;
+	}
+	enum log_level lvl;
+	if (log_level_parse(cfg->log_level, &lvl) < 0) {
+		fprintf(stderr, "kefu: log-level must be debug, info, warn or error\n");
+		config_free(cfg);
+		return -1;
+	}
+	log_set_level(lvl);
+	return 0;
+}
+
+static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
+{
+	struct user_opts uo = {0};
+	const char *acct_name = NULL, *slug = NULL;
+	if (strcmp(cmd, "account") == 0) {
+		acct_name = take_opt(&argc, argv, "name");
+		slug = take_opt(&argc, argv, "slug");
+	} else if (strcmp(cmd, "user") == 0) {
+		uo.account = take_opt(&argc, argv, "account");
+		uo.email = take_opt(&argc, argv, "email");
+		uo.name = take_opt(&argc, argv, "name");
+		uo.role = take_opt(&argc, argv, "role");
+		uo.password = take_opt(&argc, argv, "password");
+	}
+	struct config cfg;
+	if (load(&cfg, argc, argv) < 0)
+		return 2;
+	int rc = 2;
+	if (strcmp(cmd, "serve") == 0)
+		rc = cli_serve(&cfg);
+	else if (strcmp(cmd, "migrate") == 0)
+		rc = cmd_migrate(&cfg);
+	else if (strcmp(cmd, "demo") == 0)
+		rc = cli_demo(&cfg);
+	else if (strcmp(cmd, "audit") == 0 && sub && strcmp(sub, "verify") == 0)
+		rc = cmd_audit_verify(&cfg);
+	else if (strcmp(cmd, "account") == 0 && sub && strcmp(sub, "create") == 0)
+		rc = cmd_account_create(&cfg, acct_name, slug);
+	else if (strcmp(cmd, "user") == 0 && sub && strcmp(sub, "create") == 0)
+		rc = cmd_user_create(&cfg, &uo);
+	else
+		fprintf(stderr, "kefu: unknown command '%s%s%s' (see kefu help)\n", cmd,
+			sub ? " " : "", sub ? sub : "");
+	config_free(&cfg);
+	return rc;
+}
+
+int cli_run(const char *cmd, int argc, char **argv)
+{
+	static const char *with_sub[] = {"account", "user", "audit"};
+	const char *sub = NULL;
+	for (size_t i = 0; i < sizeof with_sub / sizeof *with_sub; i++) {
+		if (strcmp(cmd, with_sub[i]) == 0 && argc > 0 && argv[0][0] != '-') {
+			sub = argv[0];
+			argc--, argv++;
+		}
+	}
+	return run_loaded(cmd, sub, argc, argv);
+}

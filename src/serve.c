@@ -1,0 +1,76 @@
+/*
+ * serve.c -- `kefu serve`: migrate, then run the HTTP server until
+ * SIGTERM/SIGINT has drained it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli.h"
+#include "http/http.h"
+#include "util/log.h"
+
+static FILE *open_access_log(const char *spec)
+{
+	if (strcmp(spec, "off") == 0)
+		return NULL;
+	if (strcmp(spec, "-") == 0)
+		return stdout;
+	FILE *f = fopen(spec, "a");
+	if (!f)
+		log_error("access log %s cannot be opened; logging to stdout", spec);
+	return f ? f : stdout;
+}
+
+int cli_serve(const struct config *cfg)
+{
+	char host[256];
+	int port;
+	if (config_listen(cfg, host, sizeof host, &port) < 0) {
+		fprintf(stderr, "kefu: listen must be HOST:PORT, got '%s'\n", cfg->listen);
+		return 2;
+	}
+	/* Migrate once, up front, so workers start on the current schema. */
+	struct db *db = cli_open_db(cfg);
+	if (!db)
+		return 1;
+	db_close(db);
+
+	struct app app = {
+		.cfg = cfg,
+		.policy = {
+			.session_ttl_ms = cfg->session_ttl_s * 1000,
+			.max_failures = cfg->login_max_failures,
+			.lockout_ms = cfg->login_lockout_s * 1000,
+		},
+		.login_limit = ratelimit_new((int)cfg->login_rate_per_min),
+	};
+	FILE *access = open_access_log(cfg->access_log);
+	struct http_config hc = {
+		.host = host,
+		.port = port,
+		.workers = (int)cfg->workers,
+		.max_connections = (int)cfg->max_connections,
+		.max_header_bytes = (size_t)cfg->max_header_bytes,
+		.max_body_bytes = (size_t)cfg->max_body_bytes,
+		.max_json_depth = (int)cfg->max_json_depth,
+		.request_timeout_ms = (unsigned)cfg->request_timeout_s * 1000,
+		.idle_timeout_ms = (unsigned)cfg->idle_timeout_s * 1000,
+		.drain_timeout_ms = (unsigned)cfg->drain_timeout_s * 1000,
+		.web_root = cfg->web_root[0] ? cfg->web_root : NULL,
+		.access_log = access,
+		.trust_proxy = (int)cfg->trust_proxy,
+		.app = api_http_app(&app),
+	};
+	hc.routes = api_routes(&hc.nroutes);
+	struct err e = {0};
+	int rc = http_serve(&hc, &e);
+	if (rc < 0)
+		fprintf(stderr, "kefu: %s\n", e.msg);
+	else
+		log_info("stopped");
+	if (access && access != stdout)
+		fclose(access);
+	ratelimit_free(app.login_limit);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,181 @@
+// harness.js -- start the real kefu binary for an API test and talk HTTP to it.
+//
+// Each test file gets its own server on a free port with a fresh database:
+// a temporary SQLite file, or a fresh database in the throwaway PostgreSQL
+// server that scripts/pg-test.sh started (KEFU_TEST_ENGINE=pg).  The demo
+// data is loaded first, so the demo logins are available.
+'use strict';
+const { spawn, execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const assert = require('node:assert/strict');
+
+const BIN = process.env.KEFU_BIN || path.resolve(__dirname, '../../../build/kefu');
+const ENGINE = process.env.KEFU_TEST_ENGINE || 'sqlite';
+
+function pgAdminUrl() {
+  const envFile = process.env.KEFU_TEST_PG_ENV;
+  if (!envFile || !fs.existsSync(envFile))
+    throw new Error(`KEFU_TEST_ENGINE=pg but no PostgreSQL env file (${envFile})`);
+  const line = fs.readFileSync(envFile, 'utf8').split('\n')
+    .find((l) => l.startsWith('KEFU_TEST_PG_URL='));
+  return line.slice('KEFU_TEST_PG_URL='.length).trim();
+}
+
+// A new empty database URL for this engine.
+function freshDatabase(dataDir) {
+  if (ENGINE === 'sqlite') return `sqlite://${dataDir}/kefu.db`;
+  const admin = pgAdminUrl();
+  const name = `kefu_api_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  execFileSync('psql', [admin, '-q', '-c', `CREATE DATABASE ${name}`]);
+  return { url: admin.replace(/\/[^/]*$/, `/${name}`), name, admin };
+}
+
+function dropDatabase(db) {
+  if (typeof db === 'string') return;
+  spawnSync('psql', [db.admin, '-q', '-c', `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`]);
+}
+
+// Runs a kefu command to completion: {status, stdout, stderr}.
+function kefu(args, env = {}) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+class Server {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kefu-api-'));
+    this.db = freshDatabase(this.dataDir);
+    this.dbUrl = typeof this.db === 'string' ? this.db : this.db.url;
+    this.logins = {};
+  }
+
+  // Arguments every command needs to find this server's data.
+  args() {
+    return ['--data', this.dataDir, '--database', this.dbUrl];
+  }
+
+  cli(args, env) {
+    return kefu([...args, ...this.args()], env);
+  }
+
+  async start() {
+    const demo = this.cli(['demo']);
+    assert.equal(demo.status, 0, `kefu demo failed: ${demo.stderr}`);
+    for (const line of demo.stdout.split('\n')) {
+      const m = line.match(/^login: (\S+) (\S+) (\S+)$/);
+      if (m) this.logins[m[3]] = this.logins[m[3]] || { email: m[1], password: m[2] };
+    }
+    const extra = this.opts.args || [];
+    this.proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--access-log', 'off',
+      '--log-level', 'warn', ...this.args(), ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.opts.env || {}) } });
+    this.stderr = '';
+    this.proc.stderr.on('data', (d) => { this.stderr += d; });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
+    this.base = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`kefu did not start: ${this.stderr}`)), 20000);
+      this.proc.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      this.exited.then(({ code }) => reject(new Error(`kefu exited ${code}: ${this.stderr}`)));
+    });
+    return this;
+  }
+
+  // SIGTERM, then the process must drain and exit 0 (under the sanitizers
+  // that also means no leak was found).
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      this.proc.kill('SIGTERM');
+      const { code, sig } = await this.exited;
+      assert.equal(code, 0, `kefu exited with ${code ?? sig}: ${this.stderr}`);
+    }
+    dropDatabase(this.db);
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  client() {
+    return new Client(this.base);
+  }
+
+  async loginAs(role) {
+    const c = this.client();
+    const l = this.logins[role];
+    const r = await c.login(l.email, l.password);
+    assert.equal(r.status, 200, `login as ${role}: ${JSON.stringify(r.body)}`);
+    return c;
+  }
+
+  // Run SQL against this server's database (for checks and tampering).
+  sql(statement) {
+    if (ENGINE === 'sqlite')
+      return execFileSync('sqlite3', [`${this.dataDir}/kefu.db`, statement], { encoding: 'utf8' }).trim();
+    return execFileSync('psql', [this.dbUrl, '-At', '-q', '-c', statement], { encoding: 'utf8' }).trim();
+  }
+}
+
+class Client {
+  constructor(base) {
+    this.base = base;
+    this.cookie = null;
+    this.csrf = null;
+    this.token = null;
+  }
+
+  async login(email, password, extra = {}) {
+    const r = await this.req('POST', '/api/v1/auth/login', { email, password, ...extra });
+    if (r.status === 200) {
+      this.csrf = r.body.csrf_token;
+    }
+    return r;
+  }
+
+  // One request.  body: object (sent as JSON), string/Buffer (raw) or
+  // undefined.  Returns {status, headers, body (parsed JSON or text)}.
+  async req(method, urlPath, body, opts = {}) {
+    const headers = { ...(opts.headers || {}) };
+    if (this.cookie && !opts.noCookie) headers.cookie = this.cookie;
+    if (this.csrf && !opts.noCsrf && method !== 'GET') headers['x-csrf-token'] = this.csrf;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload;
+    if (body !== undefined && (typeof body === 'string' || Buffer.isBuffer(body))) {
+      payload = body;
+      if (!headers['content-type']) headers['content-type'] = 'application/json';
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(this.base + urlPath, { method, headers, body: payload });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) {
+      const m = setCookie.match(/kefu_session=([^;]*)/);
+      if (m) this.cookie = m[1] ? `kefu_session=${m[1]}` : null;
+    }
+    const text = await res.text();
+    let parsed = text;
+    if ((res.headers.get('content-type') || '').includes('json') && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+
+  get(p, o) { return this.req('GET', p, undefined, o); }
+  post(p, b, o) { return this.req('POST', p, b, o); }
+  patch(p, b, o) { return this.req('PATCH', p, b, o); }
+  put(p, b, o) { return this.req('PUT', p, b, o); }
+  del(p, o) { return this.req('DELETE', p, undefined, o); }
+}
+
+// Asserts the JSON error shape and code.
+function assertError(r, status, code) {
+  assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status} ${JSON.stringify(r.body)}`);
+  assert.equal(typeof r.body, 'object', `error body must be JSON: ${r.body}`);
+  assert.equal(typeof r.body.error.message, 'string');
+  if (code) assert.equal(r.body.error.code, code);
+}
+
+module.exports = { Server, Client, kefu, assertError, ENGINE, BIN };
