@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "channels/channels.h"
 #include "core/account.h"
 #include "core/role.h"
 #include "core/user.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "text/tokenize.h"
 #include "util/token.h"
 
 const struct audit_actor cli_actor = {"system", 0, "cli", "", ""};
@@ -54,6 +56,17 @@ static int mkdir_p(const char *path)
 		*p = '/';
 	}
 	return mkdir(tmp, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cli_domain_init(void)
+{
+	struct err e = {0};
+	channels_register_all();
+	if (text_init(&e) < 0) {
+		fprintf(stderr, "kefu: search: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
 }
 
 struct db *cli_open_db(const struct config *cfg)

@@ -18,6 +18,9 @@ int cli_run(const char *cmd, int argc, char **argv);
 /* Shared by the commands: create the data directory, open and migrate the
  * database.  Returns NULL (message printed) on failure. */
 struct db *cli_open_db(const struct config *cfg);
+/* What commands that touch tickets need first: channel drivers registered,
+ * search dictionaries loaded.  0 or -1 (message printed). */
+int cli_domain_init(void);
 /* The audit actor for command-line changes. */
 extern const struct audit_actor cli_actor;
 

@@ -51,6 +51,10 @@ static const struct setting settings[] = {
 	{"login-lockout", K_INT, S(login_lockout_s), "900", "seconds a locked-out user must wait"},
 	{"login-rate", K_INT, S(login_rate_per_min), "30", "login attempts per minute allowed from one IP address"},
 	{"trust-proxy", K_BOOL, S(trust_proxy), "0", "believe X-Forwarded-For/-Proto from a front proxy (1/0)"},
+	{"delivery-timeout", K_INT, S(delivery_timeout_s), "10", "seconds an outgoing webhook or channel reply may take before the attempt counts as failed"},
+	{"delivery-max-attempts", K_INT, S(delivery_max_attempts), "12", "attempts at an outgoing delivery before it is marked failed"},
+	{"delivery-lease", K_INT, S(delivery_lease_s), "60", "seconds a node holds a claimed delivery; a crashed node's deliveries are retried after it (must exceed delivery-timeout)"},
+	{"delivery-backoff", K_INT, S(delivery_backoff_s), "30", "seconds before the first retry of a failed delivery; doubles per attempt (jittered, at most 6 hours)"},
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])

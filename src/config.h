@@ -37,6 +37,10 @@ struct config {
 	int64_t login_lockout_s;
 	int64_t login_rate_per_min;
 	int64_t trust_proxy;
+	int64_t delivery_timeout_s;
+	int64_t delivery_max_attempts;
+	int64_t delivery_lease_s;
+	int64_t delivery_backoff_s;
 };
 
 /* Fill cfg from argv (flags "--name value" or "--name=value"), the

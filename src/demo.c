@@ -106,6 +106,8 @@ static int fill(struct db *db, int64_t account_id, struct err *e)
 
 int cli_demo(const struct config *cfg)
 {
+	if (cli_domain_init() < 0)
+		return 1;
 	struct db *db = cli_open_db(cfg);
 	if (!db)
 		return 1;

@@ -7,8 +7,20 @@
 
 #include "api/api.h"
 #include "cli.h"
+#include "core/delivery.h"
+#include "core/outbox.h"
 #include "http/http.h"
 #include "util/log.h"
+
+/* The API's after-hook (which ends the request's transaction), then a
+ * wake-up for the delivery worker if the request queued outbound work. */
+static void (*api_after)(struct req *r);
+static void after_then_kick(struct req *r)
+{
+	api_after(r);
+	if (outbox_take_wakeup())
+		delivery_kick();
+}
 
 static FILE *open_access_log(const char *spec)
 {
@@ -30,6 +42,8 @@ int cli_serve(const struct config *cfg)
 		fprintf(stderr, "kefu: listen must be HOST:PORT, got '%s'\n", cfg->listen);
 		return 2;
 	}
+	if (cli_domain_init() < 0)
+		return 1;
 	/* Migrate once, up front, so workers start on the current schema. */
 	struct db *db = cli_open_db(cfg);
 	if (!db)
@@ -63,8 +77,21 @@ int cli_serve(const struct config *cfg)
 		.app = api_http_app(&app),
 	};
 	hc.routes = api_routes(&hc.nroutes);
+	api_after = hc.app.after;
+	hc.app.after = after_then_kick;
+	struct delivery_config dc = {
+		.database = cfg->database,
+		.timeout_ms = cfg->delivery_timeout_s * 1000,
+		.lease_ms = cfg->delivery_lease_s * 1000,
+		.backoff_ms = cfg->delivery_backoff_s * 1000,
+		.max_attempts = (int)cfg->delivery_max_attempts,
+	};
 	struct err e = {0};
-	int rc = http_serve(&hc, &e);
+	int rc = delivery_start(&dc, &e);
+	if (rc == 0) {
+		rc = http_serve(&hc, &e);
+		delivery_stop();
+	}
 	if (rc < 0)
 		fprintf(stderr, "kefu: %s\n", e.msg);
 	else

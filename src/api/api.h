@@ -61,10 +61,14 @@ static inline const struct scope *api_scope(struct req *r) { return &api_ctx(r)-
 /* Path parameter i as a positive id; replies 404 and returns -1 if it is
  * not one. */
 int api_id(struct req *r, int i, int64_t *id);
-/* ?after=ID&limit=N (default 50, at most 200); replies 400 on bad values. */
+/* ?cursor=C&limit=N (default 50, at most 200; "after" is an alias of
+ * cursor); the cursor is the "next" of the previous page.  Replies 400 on
+ * bad values. */
 int api_page(struct req *r, int64_t *after, int *limit);
 /* {"items": items, "next": "ID" | null}; steals items. */
 void api_reply_list(struct req *r, json_t *items, int64_t next);
+/* May the caller see personal data (phones, ID numbers) unmasked? */
+static inline int api_unmask(struct req *r) { return rbac_can(&api_ctx(r)->who, PERM_PII_READ); }
 /* Reply e, or a 500 when e carries no status. */
 void api_fail(struct req *r, const struct err *e);
 

@@ -29,7 +29,10 @@ int api_id(struct req *r, int i, int64_t *id)
 
 int api_page(struct req *r, int64_t *after, int *limit)
 {
-	char *a = req_query(r, "after"), *l = req_query(r, "limit");
+	/* "cursor" is the documented name; "after" is kept as an alias. */
+	char *a = req_query(r, "cursor"), *l = req_query(r, "limit");
+	if (!a)
+		a = req_query(r, "after");
 	int rc = 0;
 	int64_t lim = 50;
 	*after = 0;
@@ -41,7 +44,7 @@ int api_page(struct req *r, int64_t *after, int *limit)
 	free(l);
 	if (rc < 0) {
 		reply_error(r, 400, "invalid",
-			    "after must be an id and limit a number from 1 to 200");
+			    "cursor must come from a previous page and limit be 1 to 200");
 		return -1;
 	}
 	*limit = (int)lim;

@@ -18,6 +18,13 @@ TABLE(team)
 TABLE(role)
 TABLE(audit)
 TABLE(account)
+TABLE(customer)
+TABLE(webhook)
+TABLE(ticket)
+TABLE(ticket_op)
+TABLE(message)
+TABLE(ticket_admin)
+TABLE(channel)
 #undef TABLE
 
 #define MAX_ROUTES 256
@@ -39,6 +46,14 @@ static void assemble(void)
 	add(api_role_routes, api_role_nroutes);
 	add(api_audit_routes, api_audit_nroutes);
 	add(api_account_routes, api_account_nroutes);
+	add(api_webhook_routes, api_webhook_nroutes);
+	add(api_customer_routes, api_customer_nroutes);
+	/* Fixed paths before the {id} patterns that would also match them. */
+	add(api_ticket_op_routes, api_ticket_op_nroutes);
+	add(api_ticket_routes, api_ticket_nroutes);
+	add(api_message_routes, api_message_nroutes);
+	add(api_ticket_admin_routes, api_ticket_admin_nroutes);
+	add(api_channel_routes, api_channel_nroutes);
 }
 
 const struct route *api_routes(size_t *n)

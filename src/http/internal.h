@@ -48,13 +48,13 @@ struct http_parse {
 	/* strictness scanner over the consumed bytes (see parse.c) */
 	int sc_state;
 	size_t sc_line_len;
-	int sc_line_no, sc_spaces, sc_spaces_ver;
+	int sc_line_no, sc_spaces, sc_ver_len;
 	unsigned char sc_prev;
 	uint64_t sc_chunk_left;
 	/* per-message flags */
 	unsigned started : 1, headers_done : 1, complete : 1, chunked : 1,
-		upgrade : 1, keep_alive : 1, expect_continue : 1, te_seen : 1,
-		cl_seen : 1, failed : 1, closed : 1;
+		upgrade : 1, keep_alive : 1, expect_continue : 1, failed : 1,
+		closed : 1; /* the last request ended the connection */
 	/* error, valid after PARSE_ERROR */
 	int err_status;
 	const char *err_code;
@@ -74,8 +74,6 @@ int parse_in_progress(const struct http_parse *ps);
 
 /* ---- the request in flight ---- */
 
-struct server;
-
 enum { SLOT_STATIC = -2, SLOT_NONE = -1 };
 
 struct hreq {
@@ -91,7 +89,6 @@ struct hreq {
 	int head_only;         /* HEAD: send the head, not the body */
 	long head_clen;        /* >= 0: Content-Length for a bodiless HEAD */
 	char peer_ip[48];
-	uint64_t done_us;
 };
 
 void hreq_init(struct hreq *h);
@@ -103,7 +100,6 @@ void hreq_reset(struct hreq *h);
 
 /* What the helpers need from the running server's configuration. */
 void req_set_active(int max_json_depth, int trust_proxy);
-int req_trust_proxy(void);
 /* Build h->head from r->status, content type, body and headers; keep_alive
  * chooses the Connection line. */
 void resp_build_head(struct hreq *h, int keep_alive);

@@ -111,7 +111,7 @@ static void scan_reset(struct http_parse *ps)
 	ps->sc_line_len = 0;
 	ps->sc_line_no = 0;
 	ps->sc_spaces = 0;
-	ps->sc_spaces_ver = 0;
+	ps->sc_ver_len = 0;
 	ps->sc_chunk_left = 0;
 	ps->sc_prev = 0;
 }
@@ -121,7 +121,7 @@ static void scan_reset(struct http_parse *ps)
 static int scan_version(struct http_parse *ps, unsigned char c)
 {
 	static const char want[] = "HTTP/1.";
-	int i = ps->sc_spaces_ver++;
+	int i = ps->sc_ver_len++;
 	if (i < 7 && c == (unsigned char)want[i])
 		return 0;
 	if (i == 7 && (c == '0' || c == '1'))
@@ -147,11 +147,13 @@ static int scan_reqline(struct http_parse *ps, unsigned char c, unsigned char pr
 	return 0;
 }
 
-static int scan_line_end(struct http_parse *ps, unsigned char prev)
+static int scan_line_end(struct http_parse *ps)
 {
-	if (ps->sc_line_no == 0 && (ps->sc_spaces != 2 || ps->sc_spaces_ver != 8))
+	if (ps->sc_line_no == 0 && ps->sc_spaces == 1)
+		return fail(ps, 505, "http_version_not_supported",
+			    "HTTP/0.9 is not supported"); /* "GET /": as http-parser says */
+	if (ps->sc_line_no == 0 && (ps->sc_spaces != 2 || ps->sc_ver_len != 8))
 		return BAD(ps, "malformed request line");
-	(void)prev;
 	if (ps->sc_line_no > 0 && ps->sc_line_len == 0) {
 		ps->sc_state = ps->chunked ? SC_CSIZE : SC_BODY;
 		ps->sc_chunk_left = 0;
@@ -199,7 +201,7 @@ static int scan_head(struct http_parse *ps, unsigned char c, unsigned char prev)
 	default: /* SC_LINE_CR */
 		if (c != '\n')
 			return BAD(ps, "CR without LF");
-		return scan_line_end(ps, prev);
+		return scan_line_end(ps);
 	}
 }
 
@@ -261,7 +263,7 @@ static int scan_chunk_size(struct http_parse *ps, unsigned char c)
 	int v = hexval(c);
 	if (v >= 0) {
 		if (ps->sc_chunk_left >> 56)
-			return fail(ps, 413, "body_too_large", "chunk too large");
+			return fail(ps, 413, "payload_too_large", "chunk too large");
 		ps->sc_chunk_left = ps->sc_chunk_left * 16 + (unsigned)v;
 		ps->sc_line_len++;
 		return 0;
@@ -400,9 +402,19 @@ static int on_url(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Trailers (fields after a chunked body) are counted against the limit
+ * and dropped: a field the client sends after the body must not pass for
+ * a header (RFC 9110 6.5.1 lets a recipient merge only known-safe ones). */
+static int trailer(struct http_parse *ps, size_t len)
+{
+	return check_header_bytes(ps, len + 2);
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct http_parse *ps = p->data;
+	if (ps->headers_done)
+		return trailer(ps, len);
 	if (ps->last_cb != 1) {
 		buf_putc(&ps->arena, '\0'); /* ends the url or the last value */
 		if (ps->nh >= ps->lim.max_headers)
@@ -437,6 +449,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http_parse *ps = p->data;
+	if (ps->headers_done)
+		return trailer(ps, len);
 	if (ps->last_cb != 2) {
 		if (ps->last_cb != 1)
 			return BAD(ps, "header value without a name");
@@ -610,7 +624,7 @@ static int on_headers_complete(http_parser *p)
 		return -1;
 	ps->chunked = (p->flags & F_CHUNKED) != 0;
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > ps->lim.max_body_bytes)
-		return fail(ps, 413, "body_too_large", "body exceeds %zu bytes",
+		return fail(ps, 413, "payload_too_large", "body exceeds %zu bytes",
 			    ps->lim.max_body_bytes);
 	if (split_target(ps))
 		return -1;
@@ -618,9 +632,9 @@ static int on_headers_complete(http_parser *p)
 	return 0;
 }
 
-static int body_too_large(struct http_parse *ps)
+static int payload_too_large(struct http_parse *ps)
 {
-	return fail(ps, 413, "body_too_large", "body exceeds %zu bytes",
+	return fail(ps, 413, "payload_too_large", "body exceeds %zu bytes",
 		    ps->lim.max_body_bytes);
 }
 
@@ -628,7 +642,7 @@ static int on_chunk_header(http_parser *p)
 {
 	struct http_parse *ps = p->data;
 	if (p->content_length > ps->lim.max_body_bytes - ps->body.len)
-		return body_too_large(ps);
+		return payload_too_large(ps);
 	return 0;
 }
 
@@ -636,7 +650,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct http_parse *ps = p->data;
 	if (len > ps->lim.max_body_bytes - ps->body.len)
-		return body_too_large(ps);
+		return payload_too_large(ps);
 	buf_append(&ps->body, at, len);
 	return 0;
 }

@@ -31,7 +31,7 @@ void req_set_active(int max_json_depth, int trust_proxy)
 	atomic_store(&active_trust_proxy, trust_proxy);
 }
 
-int req_trust_proxy(void)
+static int trust_proxy(void)
 {
 	return atomic_load_explicit(&active_trust_proxy, memory_order_relaxed);
 }
@@ -131,7 +131,7 @@ int req_cookie(const struct req *r, const char *name, char *out, size_t n)
 
 int req_is_https(const struct req *r)
 {
-	if (!req_trust_proxy())
+	if (!trust_proxy())
 		return 0;
 	const char *p = req_header(r, "x-forwarded-proto");
 	if (!p)

@@ -254,7 +254,7 @@ static void dispatch(struct conn *c)
 	}
 	memcpy(h->r.remote_ip, h->peer_ip, sizeof h->r.remote_ip);
 	h->route_slot = SLOT_NONE;
-	reply_error(&h->r, 503, "overloaded", "the server is busy, retry later");
+	reply_error(&h->r, 503, "unavailable", "the server is overloaded, retry later");
 	reply_header(&h->r, "Retry-After", "1");
 	resp_build_head(h, h->keep_alive);
 	send_response(c);
@@ -554,8 +554,12 @@ static void on_refused_close(uv_handle_t *hd)
 static void on_connection(uv_stream_t *l, int status)
 {
 	struct server *s = l->data;
-	if (status < 0) {
-		log_warn("http: accept: %s", uv_strerror(status));
+	if (status < 0) { /* e.g. out of descriptors: say so once a second */
+		static uint64_t last;
+		if (uv_now(&s->loop) - last >= 1000 || !last) {
+			last = uv_now(&s->loop);
+			log_warn("http: accept: %s", uv_strerror(status));
+		}
 		return;
 	}
 	if (s->nconns >= s->cfg.max_connections || atomic_load(&s->draining)) {
@@ -791,10 +795,10 @@ static int setup(struct server *s, struct err *e)
 {
 	const struct http_config *c = &s->cfg;
 	signal(SIGPIPE, SIG_IGN); /* a vanished client is an error value, not a death */
-	if (c->web_root && !(s->web_root = realpath(c->web_root, NULL))) {
-		err_set(e, 500, "config", "web_root %s: %s", c->web_root, strerror(errno));
-		return -1;
-	}
+	/* An unbuilt front end must not stop the API from serving. */
+	if (c->web_root && !(s->web_root = realpath(c->web_root, NULL)))
+		log_warn("http: web_root %s: %s; not serving static files", c->web_root,
+			 strerror(errno));
 	if (c->max_header_bytes > 80 * 1024) /* http-parser's own (global) limit */
 		http_parser_set_max_header_size((uint32_t)c->max_header_bytes + 1024);
 	s->lim = (struct parse_limits){c->max_header_bytes, c->max_body_bytes, HTTP_MAX_HEADERS};
@@ -860,7 +864,6 @@ int http_serve(const struct http_config *cfg, struct err *e)
 	}
 	print_listening(s);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
-	log_info("http: stopped");
 	teardown(s);
 	return 0;
 }

@@ -26,6 +26,10 @@
  * request-finish cases with finish=2 end inside a message (reject at EOF).
  * For accepted messages the method, the raw target and the body must match
  * the log's spans.  Every input is fed in one piece and again byte by byte.
+ *
+ * Kefu's own framing cases (decoding, limits, smuggling vectors, keep-alive)
+ * are data too: tests/fixtures/http/parse/NAME.txt, one case per file, see
+ * test_fixtures below for the format.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -58,14 +62,15 @@ static const struct known {
 	{"method.md: CONNECT with body", "Kefu is not a proxy: CONNECT is refused (405)"},
 	{"uri.md: Underscore in hostname", "a CONNECT request: refused (405)"},
 	{"method.md: PRI request HTTP2",
-	 "HTTP/2 prior knowledge: Kefu speaks HTTP/1.0 and 1.1 only (505); llhttp "
-	 "pauses so its caller can switch protocols"},
+	 "HTTP/2 prior knowledge: http-parser 2.9 does not know PRI (400) and Kefu "
+	 "speaks HTTP/1.x only; llhttp pauses so its caller can switch protocols"},
 	{"method.md: SOURCE request with ICE",
 	 "ICE/1.0 (Icecast) is not HTTP: http-parser 2.9 takes it for SOURCE, "
 	 "Kefu requires HTTP/1.0 or 1.1 (400)"},
 	{"method.md: OPTIONS request with RTSP",
 	 "RTSP/1.0 is not HTTP: http-parser 2.9 (and Kefu) only accept HTTP/"},
-	{"method.md: ANNOUNCE request with RTSP", "RTSP/1.0 is not HTTP (see above)"},
+	{"method.md: ANNOUNCE request with RTSP",
+	 "ANNOUNCE is an RTSP method http-parser 2.9 does not know (400)"},
 	{"method.md: M-SEARCH request",
 	 "asterisk-form target (\"*\"): Kefu serves paths only (400)"},
 	{"content-length.md: Tabs in `Content-Length` (surrounding)",
@@ -591,10 +596,321 @@ static void test_corpus(void **state)
 	assert_int_equal(tot.span_bad, 0);
 }
 
+/* ---- Kefu's own cases: tests/fixtures/http/parse/NAME.txt ----
+ *
+ * A file is expectations, a line "---", then the input (same conventions
+ * as the corpus, except that \xHH is one raw byte).  Expectations:
+ *   # comment                      limit header_bytes|body_bytes|headers N
+ *   result: done N | more | error STATUS CODE
+ *   requests: N                    complete requests (with an error)
+ *   request N                      later lines check request N (from 1)
+ *   method: / path: / query: / body: VALUE     keep-alive: / upgrade: 0|1
+ *   header NAME: VALUE             continue: 0|1 (Expect: 100-continue seen)
+ *   no-header NAME
+ */
+
+#define FX_MAX 8
+
+struct fx_req {
+	struct buf method, path, query, body, headers;
+	int keep_alive, upgrade;
+};
+
+struct fx_run {
+	struct fx_req req[FX_MAX];
+	int n, error, status, more, cont;
+	char code[64];
+};
+
+static void decode_raw(const char *s, size_t n, struct buf *out, int crlf)
+{
+	const char *end = s + n;
+	while (s < end) {
+		char c;
+		size_t k;
+		if (crlf && *s == '\n') {
+			buf_append(out, "\r\n", 2);
+			s++;
+		} else if (crlf && *s == '\\' && s + 1 < end && s[1] == '\n') {
+			s += 2;
+		} else if (*s == '\\' && (k = unescape1(s, end, &c))) {
+			buf_putc(out, c);
+			s += k;
+		} else {
+			buf_putc(out, *s++);
+		}
+	}
+}
+
+static void fx_record(struct fx_run *run, struct http_parse *ps, const struct req *r)
+{
+	if (run->n >= FX_MAX)
+		return;
+	struct fx_req *q = &run->req[run->n++];
+	memset(q, 0, sizeof *q);
+	buf_puts(&q->method, http_method_str(r->method));
+	buf_puts(&q->path, r->path);
+	buf_puts(&q->query, r->query);
+	buf_append(&q->body, r->body, r->body_len);
+	for (int i = 0; i < r->nheaders; i++)
+		buf_printf(&q->headers, "%s: %s\n", r->headers[i].name, r->headers[i].value);
+	q->keep_alive = ps->keep_alive;
+	q->upgrade = ps->upgrade;
+}
+
+static void fx_feed(const struct buf *in, size_t step, const struct parse_limits *lim,
+		    struct fx_run *run)
+{
+	struct http_parse ps;
+	struct req r;
+	memset(run, 0, sizeof *run);
+	memset(&r, 0, sizeof r);
+	parse_init(&ps, lim);
+	struct buf pending = BUF_INIT;
+	size_t off = 0;
+	for (;;) {
+		if (pending.len == 0 && off < in->len) {
+			size_t n = in->len - off < step ? in->len - off : step;
+			buf_append(&pending, in->data + off, n);
+			off += n;
+		}
+		if (pending.len == 0)
+			break;
+		size_t used;
+		enum parse_status st = parse_feed(&ps, &r, pending.data, pending.len, &used);
+		run->cont |= ps.expect_continue;
+		memmove(pending.data, pending.data + used, pending.len - used);
+		pending.len -= used;
+		if (st == PARSE_ERROR) {
+			run->error = 1;
+			run->status = ps.err_status;
+			snprintf(run->code, sizeof run->code, "%s", ps.err_code);
+			break;
+		}
+		if (st == PARSE_DONE) {
+			fx_record(run, &ps, &r);
+			if (ps.upgrade)
+				break;
+		}
+	}
+	run->more = !run->error && parse_in_progress(&ps);
+	buf_free(&pending);
+	parse_free(&ps);
+}
+
+static void fx_free(struct fx_run *run)
+{
+	for (int i = 0; i < run->n; i++) {
+		buf_free(&run->req[i].method);
+		buf_free(&run->req[i].path);
+		buf_free(&run->req[i].query);
+		buf_free(&run->req[i].body);
+		buf_free(&run->req[i].headers);
+	}
+}
+
+static int fx_field(const struct fx_req *q, const char *key, const char *want,
+		    char *why, size_t n)
+{
+	const struct buf *got = NULL;
+	if (strcmp(key, "method") == 0)
+		got = &q->method;
+	else if (strcmp(key, "path") == 0)
+		got = &q->path;
+	else if (strcmp(key, "query") == 0)
+		got = &q->query;
+	else if (strcmp(key, "body") == 0)
+		got = &q->body;
+	if (got) {
+		struct buf w = BUF_INIT;
+		decode_raw(want, strlen(want), &w, 0);
+		int ok = buf_eq(got, &w);
+		if (!ok)
+			snprintf(why, n, "%s is \"%s\", want \"%s\"", key,
+				 got->data ? got->data : "", w.data ? w.data : "");
+		buf_free(&w);
+		return ok;
+	}
+	int flag = strcmp(key, "keep-alive") == 0 ? q->keep_alive
+		   : strcmp(key, "upgrade") == 0  ? q->upgrade
+						  : -1;
+	if (flag < 0 || flag != atoi(want)) {
+		snprintf(why, n, "%s is %d, want %s", key, flag, want);
+		return 0;
+	}
+	return 1;
+}
+
+static int fx_header(const struct fx_req *q, const char *spec, char *why, size_t n)
+{
+	char line[512];
+	const char *colon = strchr(spec, ':');
+	if (!colon)
+		return 0;
+	const char *v = colon[1] == ' ' ? colon + 2 : colon + 1;
+	snprintf(line, sizeof line, "%.*s: %s\n", (int)(colon - spec), spec, v);
+	const char *h = q->headers.data ? q->headers.data : "";
+	int ok = (strncmp(h, line, strlen(line)) == 0) ||
+		 (strstr(h, line) && strstr(h, line)[-1] == '\n');
+	if (!ok)
+		snprintf(why, n, "no header line \"%.*s\"", (int)strlen(line) - 1, line);
+	return ok;
+}
+
+/* Check one run against the expectation lines; returns 1 when all hold. */
+static int fx_judge(const char *spec, const struct fx_run *run, char *why, size_t n)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+	int cur = 0, ok = 1;
+	for (char *l = strtok_r(copy, "\n", &save); l && ok; l = strtok_r(NULL, "\n", &save)) {
+		char a[32], b[64];
+		int num;
+		if (l[0] == '#' || strncmp(l, "limit ", 6) == 0)
+			continue;
+		if (sscanf(l, "result: done %d", &num) == 1) {
+			ok = !run->error && !run->more && run->n == num;
+			if (!ok)
+				snprintf(why, n, "got %d requests%s%s%s", run->n,
+					 run->error ? ", error " : "", run->error ? run->code : "",
+					 run->more ? ", incomplete" : "");
+		} else if (strcmp(l, "result: more") == 0) {
+			ok = !run->error && run->more;
+			if (!ok)
+				snprintf(why, n, "not incomplete (error=%d %s)", run->error, run->code);
+		} else if (sscanf(l, "result: error %31s %63s", a, b) == 2) {
+			ok = run->error && run->status == atoi(a) && strcmp(run->code, b) == 0;
+			if (!ok)
+				snprintf(why, n, "got %s %d %s", run->error ? "error" : "no error",
+					 run->status, run->code);
+		} else if (sscanf(l, "requests: %d", &num) == 1) {
+			ok = run->n == num;
+			if (!ok)
+				snprintf(why, n, "%d requests, want %d", run->n, num);
+		} else if (sscanf(l, "request %d", &num) == 1) {
+			cur = num - 1;
+		} else if (sscanf(l, "continue: %d", &num) == 1) {
+			ok = run->cont == num;
+			if (!ok)
+				snprintf(why, n, "continue is %d", run->cont);
+		} else if (cur >= run->n) {
+			ok = 0;
+			snprintf(why, n, "no request %d to check \"%s\"", cur + 1, l);
+		} else if (strncmp(l, "header ", 7) == 0) {
+			ok = fx_header(&run->req[cur], l + 7, why, n);
+		} else if (strncmp(l, "no-header ", 10) == 0) {
+			char line[128];
+			snprintf(line, sizeof line, "%s: ", l + 10);
+			const char *h = run->req[cur].headers.data;
+			ok = !h || !strstr(h, line);
+			if (!ok)
+				snprintf(why, n, "unexpected header %s", l + 10);
+		} else {
+			char *colon = strchr(l, ':');
+			if (!colon) {
+				snprintf(why, n, "bad expectation \"%s\"", l);
+				ok = 0;
+				break;
+			}
+			*colon = '\0';
+			ok = fx_field(&run->req[cur], l, colon[1] ? colon + 2 : "", why, n);
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+static void fx_limits(const char *spec, struct parse_limits *lim)
+{
+	*lim = corpus_limits;
+	const char *p = spec;
+	while ((p = strstr(p, "limit "))) {
+		char what[32];
+		unsigned long v;
+		if (sscanf(p, "limit %31s %lu", what, &v) == 2) {
+			if (strcmp(what, "header_bytes") == 0)
+				lim->max_header_bytes = v;
+			else if (strcmp(what, "body_bytes") == 0)
+				lim->max_body_bytes = v;
+			else if (strcmp(what, "headers") == 0)
+				lim->max_headers = (int)v;
+		}
+		p += 6;
+	}
+}
+
+/* Returns 1 when the case passes, fed whole, in 7-byte and 1-byte pieces. */
+static int fx_case(const char *dir, const char *name)
+{
+	char path[2048];
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		fail_msg("path too long");
+	char *text = slurp(path);
+	assert_non_null(text);
+	char *sep = strstr(text, "\n---\n");
+	if (!sep)
+		fail_msg("%s: no --- line", name);
+	*sep = '\0';
+	const char *raw = sep + 5;
+	size_t rl = strlen(raw);
+	if (rl && raw[rl - 1] == '\n')
+		rl--; /* as in the corpus: the file's last newline is not input */
+	struct buf in = BUF_INIT;
+	decode_raw(raw, rl, &in, 1);
+	struct parse_limits lim;
+	fx_limits(text, &lim);
+	static const size_t steps[] = {(size_t)-1, 7, 1};
+	int ok = 1;
+	char why[512] = "";
+	for (size_t i = 0; i < 3 && ok; i++) {
+		struct fx_run run;
+		fx_feed(&in, steps[i], &lim, &run);
+		ok = fx_judge(text, &run, why, sizeof why);
+		if (!ok && i)
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+				 " (fed in %zu-byte pieces)", steps[i]);
+		fx_free(&run);
+	}
+	const char *title = text[0] == '#' ? text + strspn(text, "# ") : "";
+	printf("  %-4s %-34s %.*s%s%s\n", ok ? "ok" : "FAIL", name,
+	       (int)strcspn(title, "\n"), title, ok ? "" : " -- ", ok ? "" : why);
+	buf_free(&in);
+	free(text);
+	return ok;
+}
+
+static void test_fixtures(void **state)
+{
+	(void)state;
+	const char *src = getenv("KEFU_SOURCE_DIR");
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/tests/fixtures/http/parse", src ? src : "/work/main");
+	DIR *d = opendir(dir);
+	if (!d)
+		fail_msg("cannot open %s", dir);
+	char *names[256];
+	int nn = 0, failed = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && nn < 256) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0)
+			names[nn++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)nn, sizeof names[0], cmp_names);
+	for (int i = 0; i < nn; i++) {
+		failed += !fx_case(dir, names[i]);
+		free(names[i]);
+	}
+	printf("fixtures: %d cases, %d passed, %d failed\n", nn, nn - failed, failed);
+	assert_true(nn >= 40);
+	assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_fixtures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

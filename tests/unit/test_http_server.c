@@ -490,7 +490,7 @@ static void test_trickled_request(void **state)
 	cl_close(&c);
 }
 
-static void test_body_too_large(void **state)
+static void test_payload_too_large(void **state)
 {
 	(void)state;
 	struct client c;
@@ -500,7 +500,7 @@ static void test_body_too_large(void **state)
 		    "Content-Length: 5000\r\n\r\n{\"a\":");
 	assert_int_equal(cl_read(&c, &r, 0), 0);
 	assert_int_equal(r.status, 413);
-	assert_string_equal(error_code(&r), "body_too_large");
+	assert_string_equal(error_code(&r), "payload_too_large");
 	assert_string_equal(head_value(&r, "Connection"), "close");
 	resp_free(&r);
 	/* the client may keep sending: the answer is not lost, then EOF */
@@ -693,7 +693,7 @@ static void test_static_files(void **state)
 	assert_string_equal(head_value(&r, "Vary"), "Accept-Encoding");
 	assert_null(head_value(&r, "X-Frame-Options"));
 	assert_string_equal(head_value(&r, "X-Content-Type-Options"), "nosniff");
-	char etag[64], req[256];
+	char etag[512], req[1024];
 	snprintf(etag, sizeof etag, "%s", head_value(&r, "ETag"));
 	resp_free(&r);
 
@@ -901,9 +901,6 @@ static void test_listen_error(void **state)
 	struct err e = {0};
 	assert_int_equal(http_serve(&c, &e), -1);
 	assert_non_null(strstr(e.msg, "cannot listen"));
-	c.host = "127.0.0.1";
-	c.web_root = "/nonexistent/kefu";
-	assert_int_equal(http_serve(&c, &e), -1);
 }
 
 int main(void)
@@ -914,7 +911,7 @@ int main(void)
 		cmocka_unit_test(test_http10),
 		cmocka_unit_test(test_pipelining_order),
 		cmocka_unit_test(test_trickled_request),
-		cmocka_unit_test(test_body_too_large),
+		cmocka_unit_test(test_payload_too_large),
 		cmocka_unit_test(test_header_too_large),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_not_found_and_method),

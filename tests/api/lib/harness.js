@@ -6,6 +6,8 @@
 // data is loaded first, so the demo logins are available.
 'use strict';
 const { spawn, execFileSync, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -100,6 +102,22 @@ class Server {
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  // SIGKILL: the process dies at once, mid-work -- no drain, no cleanup.
+  async kill() {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  // Kill the process and start a new one on the same data directory and
+  // database (what a crash and a supervisor's restart look like).  The new
+  // process listens on a new port: make new clients (sessions survive).
+  async restart() {
+    await this.kill();
+    return this.start();
+  }
+
   client() {
     return new Client(this.base);
   }
@@ -178,4 +196,69 @@ function assertError(r, status, code) {
   if (code) assert.equal(r.body.error.code, code);
 }
 
-module.exports = { Server, Client, kefu, assertError, ENGINE, BIN };
+// A local HTTP endpoint that records every request it gets (for outgoing
+// webhooks and channel replies).  `status` is a number or a function
+// (request, body) -> number, decided when the request arrives; the answer
+// is sent after `delayMs`.  Each record: {method, path, headers, body
+// (Buffer), text, json (parsed or null), status, at}.
+class Receiver {
+  constructor() {
+    this.requests = [];
+    this.status = 200;
+    this.delayMs = 0;
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (d) => chunks.push(d));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const status = typeof this.status === 'function' ? this.status(req, body) : this.status;
+        let json = null;
+        try { json = JSON.parse(body.toString('utf8')); } catch { /* not JSON */ }
+        this.requests.push({ method: req.method, path: req.url, headers: req.headers, body,
+          text: body.toString('utf8'), json, status, at: Date.now() });
+        setTimeout(() => {
+          res.writeHead(status, { 'content-type': 'text/plain' });
+          res.end(status < 300 ? 'ok' : 'not now');
+        }, this.delayMs);
+      });
+    });
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  // The requests sent to one path.
+  to(p) {
+    return this.requests.filter((r) => r.path === p);
+  }
+
+  async close() {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+// True when a recorded request carries a valid Kefu signature for secret:
+// X-Kefu-Signature = "sha256=" + hex HMAC-SHA256("<X-Kefu-Timestamp>.<body>").
+function kefuSignatureOk(rec, secret) {
+  const ts = rec.headers['x-kefu-timestamp'];
+  if (!/^[0-9]+$/.test(ts || '')) return false;
+  const mac = crypto.createHmac('sha256', secret).update(`${ts}.`).update(rec.body).digest('hex');
+  return rec.headers['x-kefu-signature'] === `sha256=${mac}`;
+}
+
+// Polls cond() (may be async) every 50 ms until it is truthy; fails after ms.
+async function until(cond, ms = 10000, what = 'the condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+module.exports = { Server, Client, kefu, assertError, ENGINE, BIN, Receiver, kefuSignatureOk, until };
