@@ -11,6 +11,7 @@
 #include "core/account.h"
 #include "core/role.h"
 #include "core/user.h"
+#include "demo_data.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "text/tokenize.h"
@@ -233,9 +234,21 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 {
 	struct user_opts uo = {0};
 	const char *acct_name = NULL, *slug = NULL;
+	struct demo_size demo = {.customers = 300, .tickets = 3000};
 	if (strcmp(cmd, "account") == 0) {
 		acct_name = take_opt(&argc, argv, "name");
 		slug = take_opt(&argc, argv, "slug");
+	} else if (strcmp(cmd, "demo") == 0) {
+		const char *t = take_opt(&argc, argv, "tickets");
+		const char *c = take_opt(&argc, argv, "customers");
+		if (t)
+			demo.tickets = atoi(t);
+		if (c)
+			demo.customers = atoi(c);
+		if (demo.tickets < 0 || demo.customers < 0 || (demo.tickets > 0 && demo.customers < 1)) {
+			fprintf(stderr, "kefu: demo needs --customers >= 1 when it makes tickets\n");
+			return 2;
+		}
 	} else if (strcmp(cmd, "user") == 0) {
 		uo.account = take_opt(&argc, argv, "account");
 		uo.email = take_opt(&argc, argv, "email");
@@ -252,7 +265,7 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 	else if (strcmp(cmd, "migrate") == 0)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "demo") == 0)
-		rc = cli_demo(&cfg);
+		rc = cli_demo(&cfg, &demo);
 	else if (strcmp(cmd, "audit") == 0 && sub && strcmp(sub, "verify") == 0)
 		rc = cmd_audit_verify(&cfg);
 	else if (strcmp(cmd, "account") == 0 && sub && strcmp(sub, "create") == 0)

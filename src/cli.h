@@ -25,6 +25,9 @@ int cli_domain_init(void);
 extern const struct audit_actor cli_actor;
 
 int cli_serve(const struct config *cfg);
-int cli_demo(const struct config *cfg);
+/* size: customers and tickets to generate (an account that has tickets
+ * already keeps them). */
+struct demo_size;
+int cli_demo(const struct config *cfg, const struct demo_size *size);
 
 #endif

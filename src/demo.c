@@ -13,6 +13,7 @@
 #include "core/role.h"
 #include "core/team.h"
 #include "core/user.h"
+#include "demo_data.h"
 
 #define DEMO_SLUG "demo"
 
@@ -92,7 +93,8 @@ static int ensure_user(const struct scope *s, const struct demo_user *u,
 	return rc;
 }
 
-static int fill(struct db *db, int64_t account_id, struct err *e)
+static int fill(struct db *db, int64_t account_id, const struct demo_size *size,
+		struct err *e)
 {
 	struct scope s = {db, account_id};
 	for (size_t i = 0; i < sizeof demo_teams / sizeof *demo_teams; i++)
@@ -101,10 +103,10 @@ static int fill(struct db *db, int64_t account_id, struct err *e)
 	for (size_t i = 0; i < sizeof demo_users / sizeof *demo_users; i++)
 		if (ensure_user(&s, &demo_users[i], e) < 0)
 			return -1;
-	return 0;
+	return demo_data_fill(&s, size, e) < 0 ? -1 : 0;
 }
 
-int cli_demo(const struct config *cfg)
+int cli_demo(const struct config *cfg, const struct demo_size *size)
 {
 	if (cli_domain_init() < 0)
 		return 1;
@@ -115,7 +117,7 @@ int cli_demo(const struct config *cfg)
 	struct err e = {0};
 	int rc = ensure_account(db, &account_id, &e);
 	if (rc == 0 && (rc = db_begin(db, &e)) == 0) {
-		rc = fill(db, account_id, &e);
+		rc = fill(db, account_id, size, &e);
 		if (rc < 0)
 			db_rollback(db);
 		else

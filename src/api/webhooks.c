@@ -115,10 +115,13 @@ static int webhook_path(struct req *r, int64_t *id)
 	return 0;
 }
 
-/* ?before=ID&limit=N, newest first like the audit log. */
+/* ?cursor=ID&limit=N, newest first: the cursor (the previous page's
+ * "next") is the id to go below; "before" is an alias, as in the audit log. */
 static int before_page(struct req *r, int64_t *before, int *limit)
 {
-	char *b = req_query(r, "before"), *l = req_query(r, "limit");
+	char *b = req_query(r, "cursor"), *l = req_query(r, "limit");
+	if (!b)
+		b = req_query(r, "before");
 	int64_t lim = 50;
 	int bad = 0;
 	char *end;
@@ -136,7 +139,8 @@ static int before_page(struct req *r, int64_t *before, int *limit)
 	free(b);
 	free(l);
 	if (bad) {
-		reply_error(r, 400, "invalid", "before must be an id and limit 1-200");
+		reply_error(r, 400, "invalid",
+			    "cursor must come from a previous page and limit be 1 to 200");
 		return -1;
 	}
 	*limit = (int)lim;

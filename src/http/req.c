@@ -232,7 +232,7 @@ void reply_json(struct req *r, int status, json_t *j)
 		return;
 	}
 	buf_reset(&r->resp_body);
-	int rc = json_dump_callback(j, dump_cb, &r->resp_body, JSON_COMPACT);
+	int rc = json_dump_callback(j, dump_cb, &r->resp_body, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
 	if (rc) {
 		reply_error(r, 500, "internal", "could not encode JSON");

@@ -324,10 +324,7 @@ enum text_cls text_classify(UChar32 c)
 /* ------------------------------------------------------------------ */
 /* normalization                                                       */
 
-/* Append code point c to the clean text, applying the context rules:
- * separators collapse to one space, marks survive only after a letter or
- * digit (a mark after a separator or a CJK character is noise), U+2019
- * becomes '. */
+/* The normalized text being written, and what it has seen so far. */
 struct cleaner {
 	struct buf *b;
 	enum text_cls last; /* class of the last character written */
@@ -335,6 +332,10 @@ struct cleaner {
 	int trad;           /* a character t2s changes was written */
 };
 
+/* Append code point c (of class k) to the clean text, applying the
+ * context rules: separators collapse to one space, marks survive only
+ * after a letter or digit (after a separator or a CJK character they are
+ * noise), U+2019 becomes '. */
 static void clean_put(struct cleaner *cl, UChar32 c, enum text_cls k)
 {
 	switch (k) {

@@ -86,7 +86,7 @@ test('create, read, list, change and delete a webhook', async () => {
 
 test('bad URLs, unknown events and unknown fields are refused with 400', async () => {
   const url = `${rcv.url}/x`;
-  const before = srv.sql('SELECT COUNT(*) FROM webhooks');
+  const stored = srv.sql('SELECT COUNT(*) FROM webhooks');
   for (const bad of ['ftp://example.com/hook', 'not a url', 'http://', '//example.com/x',
     'javascript:alert(1)', 'http://example.com/пример', '', `http://example.com/${'a'.repeat(2001)}`])
     assertError(await admin.post('/api/v1/webhooks', { url: bad, events: ['*'] }), 400, 'invalid');
@@ -101,7 +101,7 @@ test('bad URLs, unknown events and unknown fields are refused with 400', async (
   assertError(await admin.post('/api/v1/webhooks', { url, events: ['*'], secret: 'mine' }), 400, 'invalid');
   assertError(await admin.post('/api/v1/webhooks', { url, events: ['*'], rotate_secret: true }), 400, 'invalid');
   assertError(await admin.post('/api/v1/webhooks', { url, events: ['*'], active: 'yes' }), 400, 'invalid');
-  assert.equal(srv.sql('SELECT COUNT(*) FROM webhooks'), before, 'nothing was stored');
+  assert.equal(srv.sql('SELECT COUNT(*) FROM webhooks'), stored, 'nothing was stored');
   const w = await hook(['customer.created']);
   assertError(await admin.patch(`/api/v1/webhooks/${w.id}`, { url: 'gopher://x' }), 400, 'invalid');
   assertError(await admin.patch(`/api/v1/webhooks/${w.id}`, { events: ['nope'] }), 400, 'invalid');
@@ -226,7 +226,7 @@ test('the delivery log pages newest first with a cursor', async () => {
   const seen = [];
   let cursor = null;
   for (let page = 0; page < 10; page++) {
-    const r = await admin.get(`/api/v1/webhooks/${w.id}/deliveries?limit=2${cursor ? `&before=${cursor}` : ''}`);
+    const r = await admin.get(`/api/v1/webhooks/${w.id}/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
     assert.equal(r.status, 200);
     assert.ok(r.body.items.length <= 2);
     seen.push(...r.body.items.map((x) => x.id));
@@ -237,7 +237,10 @@ test('the delivery log pages newest first with a cursor', async () => {
   assert.deepEqual([...seen].sort((a, b) => b - a), seen, 'newest first');
   assert.deepEqual(new Set(seen), new Set(rcv.to(w.path).map((r) => Number(r.headers['x-kefu-delivery']))));
   assertError(await admin.get(`/api/v1/webhooks/${w.id}/deliveries?limit=0`), 400, 'invalid');
-  assertError(await admin.get(`/api/v1/webhooks/${w.id}/deliveries?before=x`), 400, 'invalid');
+  assertError(await admin.get(`/api/v1/webhooks/${w.id}/deliveries?cursor=x`), 400, 'invalid');
+  // "before" is an alias of cursor, as in the audit log.
+  const alias = await admin.get(`/api/v1/webhooks/${w.id}/deliveries?before=${seen[1]}`);
+  assert.deepEqual(alias.body.items.map((x) => x.id), seen.slice(2));
   // Deleting the webhook drops its queue and log.
   assert.equal((await admin.del(`/api/v1/webhooks/${w.id}`)).status, 204);
   assert.equal(srv.sql(`SELECT COUNT(*) FROM outbox WHERE kind = 'webhook' AND ref_id = ${w.id}`), '0');

@@ -64,7 +64,7 @@ class Server {
   }
 
   async start() {
-    const demo = this.cli(['demo']);
+    const demo = this.cli(['demo', '--tickets', String(this.opts.demoTickets || 0), '--customers', String(this.opts.demoCustomers || 0)]);
     assert.equal(demo.status, 0, `kefu demo failed: ${demo.stderr}`);
     for (const line of demo.stdout.split('\n')) {
       const m = line.match(/^login: (\S+) (\S+) (\S+)$/);
