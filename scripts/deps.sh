@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config
 	libuv1-dev libhttp-parser-dev libsqlite3-dev libpq-dev libjansson-dev
 	libsodium-dev libinih-dev libcurl4-openssl-dev
 	libicu-dev libopencc-dev libopencc-data libfriso-dev friso-dict libstemmer-dev
-	libgumbo-dev)
+	libgumbo-dev libmagic-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl)
 
 want=("${build_pkgs[@]}")

@@ -41,6 +41,7 @@ static const struct setting settings[] = {
 	{"workers", K_INT, S(workers), NULL, "handler threads, each with its own database connection (default: 2 x cores, at least 4)"},
 	{"max-connections", K_INT, S(max_connections), "10000", "open client connections before new ones are refused"},
 	{"max-body", K_SIZE, S(max_body_bytes), "1M", "largest request body accepted (bytes; K and M suffixes)"},
+	{"max-upload", K_SIZE, S(max_upload_bytes), "25M", "largest attachment upload accepted: the whole multipart body (bytes; K and M suffixes)"},
 	{"max-header", K_SIZE, S(max_header_bytes), "16K", "largest request head accepted (bytes)"},
 	{"max-json-depth", K_INT, S(max_json_depth), "32", "deepest JSON nesting accepted in a request body"},
 	{"request-timeout", K_INT, S(request_timeout_s), "30", "seconds a client has to send a whole request"},

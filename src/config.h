@@ -27,6 +27,7 @@ struct config {
 	int64_t workers;
 	int64_t max_connections;
 	int64_t max_body_bytes;
+	int64_t max_upload_bytes;
 	int64_t max_header_bytes;
 	int64_t max_json_depth;
 	int64_t request_timeout_s;

@@ -67,6 +67,7 @@ int cli_serve(const struct config *cfg)
 		.max_connections = (int)cfg->max_connections,
 		.max_header_bytes = (size_t)cfg->max_header_bytes,
 		.max_body_bytes = (size_t)cfg->max_body_bytes,
+		.max_upload_bytes = (size_t)cfg->max_upload_bytes,
 		.max_json_depth = (int)cfg->max_json_depth,
 		.request_timeout_ms = (unsigned)cfg->request_timeout_s * 1000,
 		.idle_timeout_ms = (unsigned)cfg->idle_timeout_s * 1000,

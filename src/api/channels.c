@@ -8,6 +8,7 @@
 
 #include "../core/channel.h"
 #include "../core/ingest.h"
+#include "inbound.h"
 #include "input.h"
 #include "api.h"
 
@@ -123,7 +124,7 @@ static int read_sender(const json_t *cust, struct inbound_msg *m, struct err *e)
 	return 0;
 }
 
-static int read_inbound(const json_t *body, struct inbound_msg *m, struct err *e)
+int api_inbound_parse(const json_t *body, struct inbound_msg *m, struct err *e)
 {
 	static const char *const keys[] = {"external_id", "conversation_id", "customer",
 					   "subject", "text", "attachments", NULL};
@@ -164,7 +165,7 @@ static void channels_inbound(struct req *r)
 	struct ingest_result res;
 	json_t *team = json_object_get(config, "team_id");
 	m.team_id = json_is_integer(team) ? json_integer_value(team) : 0;
-	if (body && (read_inbound(body, &m, &e) < 0 ||
+	if (body && (api_inbound_parse(body, &m, &e) < 0 ||
 		     ingest_message(api_worker(r)->db, account, &m, &res, &e) < 0))
 		api_fail(r, &e);
 	else if (body)

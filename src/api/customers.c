@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/customer.h"
+#include "../core/webhook.h"
 #include "api.h"
 #include "input.h"
 
@@ -64,6 +65,19 @@ static json_t *audit_detail(const json_t *body)
 	return d;
 }
 
+/* Webhook subscribers get the whole profile (they are the account's own
+ * systems, configured by an admin). */
+static int emit(struct req *r, const char *event, int64_t id, struct err *e)
+{
+	json_t *c = customer_get(api_scope(r), id, 1, e);
+	if (!c)
+		return -1;
+	json_t *d = json_pack("{so}", "customer", c);
+	int rc = webhook_emit(api_scope(r), event, d, e);
+	json_decref(d);
+	return rc;
+}
+
 /* Parses the body, then runs the create (id == 0) or the update. */
 static void customer_write(struct req *r, int64_t id)
 {
@@ -78,7 +92,8 @@ static void customer_write(struct req *r, int64_t id)
 	if (api_begin(r) < 0)
 		goto out;
 	if ((create ? customer_create(api_scope(r), &in, &id, &e)
-		    : customer_update(api_scope(r), id, &in, &e)) < 0)
+		    : customer_update(api_scope(r), id, &in, &e)) < 0 ||
+	    emit(r, create ? "customer.created" : "customer.updated", id, &e) < 0)
 		goto fail;
 	json_t *d = audit_detail(body);
 	int rc = api_audit(r, create ? "customer.create" : "customer.update", "customer",

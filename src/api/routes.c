@@ -25,6 +25,7 @@ TABLE(ticket_op)
 TABLE(message)
 TABLE(ticket_admin)
 TABLE(channel)
+TABLE(attachment)
 #undef TABLE
 
 #define MAX_ROUTES 256
@@ -54,6 +55,7 @@ static void assemble(void)
 	add(api_message_routes, api_message_nroutes);
 	add(api_ticket_admin_routes, api_ticket_admin_nroutes);
 	add(api_channel_routes, api_channel_nroutes);
+	add(api_attachment_routes, api_attachment_nroutes);
 }
 
 const struct route *api_routes(size_t *n)

@@ -240,6 +240,7 @@ static int read_create(const json_t *body, struct create_in *c, struct err *e)
 		return -1;
 	}
 	c->t.origin = "api";
+	c->t.staff_form = 1;
 	return 0;
 }
 
@@ -273,6 +274,10 @@ static void tickets_create(struct req *r)
 	struct ticket_actor a = api_ticket_actor(r);
 	if (read_create(body, &c, &e) < 0)
 		goto fail;
+	/* A ticket an agent opens without naming an owner is theirs: otherwise
+	 * a team-scoped agent could create a ticket it cannot see. */
+	if (!c.t.assignee_id && api_ctx(r)->who.scope != SCOPE_ALL)
+		c.t.assignee_id = api_ctx(r)->who.user_id;
 	if (api_may_assign(r, c.t.assignee_id) < 0 || api_begin(r) < 0)
 		goto out;
 	if (resolve_customer(r, c.customer, &c.t.customer_id, &e) < 0 ||

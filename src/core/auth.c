@@ -5,6 +5,7 @@
  * milliseconds and 64 MiB by design, and holding SQLite's write lock that
  * long would stall every other writer.
  */
+#include "rowjson.h"
 #include "auth.h"
 
 #include <pthread.h>
@@ -384,17 +385,6 @@ int auth_token_create(const struct scope *s, int64_t user_id, const char *name,
 			expires_at ? DB_INT(expires_at) : DB_NULLV), id, e) < 0 ? -1 : 0;
 }
 
-static void put_time(json_t *o, const char *key, struct db_res *res, int col)
-{
-	char ts[32];
-	if (db_res_isnull(res, col)) {
-		json_object_set_new(o, key, json_null());
-		return;
-	}
-	clock_iso8601(db_res_int(res, col), ts, sizeof ts);
-	json_object_set_new(o, key, json_string(ts));
-}
-
 int auth_token_list(const struct scope *s, int64_t user_id, json_t *items,
 		    struct err *e)
 {
@@ -408,9 +398,9 @@ int auth_token_list(const struct scope *s, int64_t user_id, json_t *items,
 		json_t *o = json_pack("{sI ss ss}", "id", (json_int_t)db_res_int(res, 0),
 				      "name", db_res_text(res, 1), "prefix",
 				      db_res_text(res, 2));
-		put_time(o, "created_at", res, 3);
-		put_time(o, "last_used_at", res, 4);
-		put_time(o, "expires_at", res, 5);
+		json_object_set_new(o, "created_at", rj_time(res, 3));
+		json_object_set_new(o, "last_used_at", rj_time(res, 4));
+		json_object_set_new(o, "expires_at", rj_time(res, 5));
 		json_array_append_new(items, o);
 	}
 	db_res_free(res);

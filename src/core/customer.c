@@ -7,6 +7,8 @@
 
 #include "../util/buf.h"
 #include "../util/clock.h"
+#include "rowjson.h"
+#include "tags.h"
 #include "user.h"
 
 void customer_mask_phone(const char *in, char *out, size_t n)
@@ -141,24 +143,6 @@ struct norm {
 	char *attrs; /* JSON text, NULL when unchanged */
 };
 
-static int check_tags(const json_t *tags, struct err *e)
-{
-	size_t i;
-	const json_t *t;
-	if (!json_is_array(tags) || json_array_size(tags) > 50) {
-		ERR_INVALID(e, "tags must be an array of at most 50 strings");
-		return -1;
-	}
-	json_array_foreach(tags, i, t) {
-		size_t n = json_is_string(t) ? json_string_length(t) : 0;
-		if (n == 0 || n > 50 || strlen(json_string_value(t)) != n) {
-			ERR_INVALID(e, "each tag must be a string of 1-50 characters");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The tags without repeats, in their first order, as JSON text (the JSON
  * column must agree with customer_tags, which holds each tag once). */
 static char *tags_text(const json_t *tags)
@@ -196,7 +180,7 @@ static int normalize(const struct customer_input *in, struct norm *nm,
 		ERR_INVALID(e, "level must be 1-20 characters (e.g. normal, vip)");
 		return -1;
 	}
-	if (in->tags && check_tags(in->tags, e) < 0)
+	if (in->tags && tags_check(in->tags, e) < 0)
 		return -1;
 	if (in->attributes && !json_is_object(in->attributes)) {
 		ERR_INVALID(e, "attributes must be an object");
@@ -383,21 +367,6 @@ int customer_update(const struct scope *s, int64_t id,
 	return rc;
 }
 
-static void set_time(json_t *o, const char *key, struct db_res *res, int col)
-{
-	char ts[32];
-	if (db_res_isnull(res, col)) {
-		json_object_set_new(o, key, json_null());
-		return;
-	}
-	clock_iso8601(db_res_int(res, col), ts, sizeof ts);
-	json_object_set_new(o, key, json_string(ts));
-}
-
-static json_t *text_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
 
 #define CUSTOMER_COLS                                                       \
 	"SELECT id, name, email, phone, level, tags, attributes, external_id, " \
@@ -417,14 +386,14 @@ static json_t *row_json(struct db_res *res, int unmask)
 		mask_attributes(attrs);
 	json_t *o = json_pack("{sI ss so so ss so* so* so}",
 		"id", (json_int_t)db_res_int(res, 0), "name", db_res_text(res, 1),
-		"email", text_or_null(db_res_text(res, 2)), "phone", text_or_null(phone),
+		"email", rj_str(db_res_text(res, 2)), "phone", rj_str(phone),
 		"level", db_res_text(res, 4), "tags", tags, "attributes", attrs,
-		"external_id", text_or_null(db_res_text(res, 7)));
+		"external_id", rj_str(db_res_text(res, 7)));
 	json_object_set_new(o, "merged_into", db_res_isnull(res, 8) ? json_null()
 			    : json_integer(db_res_int(res, 8)));
-	set_time(o, "created_at", res, 9);
-	set_time(o, "updated_at", res, 10);
-	set_time(o, "last_seen_at", res, 11);
+	json_object_set_new(o, "created_at", rj_time(res, 9));
+	json_object_set_new(o, "updated_at", rj_time(res, 10));
+	json_object_set_new(o, "last_seen_at", rj_time(res, 11));
 	return o;
 }
 
@@ -780,8 +749,8 @@ json_t *customer_history(const struct scope *s, int64_t id, struct err *e)
 			"number", (json_int_t)db_res_int(res, 1), "subject", db_res_text(res, 2),
 			"status", db_res_text(res, 3), "priority", db_res_text(res, 4),
 			"channel", db_res_text(res, 5));
-		set_time(t, "created_at", res, 6);
-		set_time(t, "updated_at", res, 7);
+		json_object_set_new(t, "created_at", rj_time(res, 6));
+		json_object_set_new(t, "updated_at", rj_time(res, 7));
 		json_array_append_new(tickets, t);
 	}
 	db_res_free(res);
@@ -799,7 +768,7 @@ json_t *customer_history(const struct scope *s, int64_t id, struct err *e)
 			"ticket_id", (json_int_t)db_res_int(res, 1), "author_kind",
 			db_res_text(res, 2), "direction", db_res_text(res, 3),
 			"text", db_res_text(res, 4), "channel", db_res_text(res, 6));
-		set_time(m, "created_at", res, 5);
+		json_object_set_new(m, "created_at", rj_time(res, 5));
 		json_array_append_new(messages, m);
 	}
 	db_res_free(res);

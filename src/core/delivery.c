@@ -192,6 +192,8 @@ static void response_excerpt(struct xfer *x)
 			if ((unsigned char)x->resp[i] >= 0x80)
 				x->resp[i] = '?';
 	json_decref(check);
+	while (n > 0 && x->resp[n - 1] == ' ')
+		x->resp[--n] = '\0';
 	x->resp_len = n;
 }
 

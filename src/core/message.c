@@ -1,4 +1,5 @@
 /* message.c -- see message.h. */
+#include "rowjson.h"
 #include "message.h"
 
 #include <stdlib.h>
@@ -103,32 +104,21 @@ int message_add(const struct scope *s, const struct message_new *in,
 	"FROM messages m LEFT JOIN users u ON u.id = m.author_user_id "           \
 	"LEFT JOIN customers c ON c.id = m.customer_id "
 
-static json_t *opt_int(struct db_res *res, int col)
-{
-	return db_res_isnull(res, col) ? json_null() : json_integer(db_res_int(res, col));
-}
-
-static json_t *opt_text(struct db_res *res, int col)
-{
-	const char *t = db_res_text(res, col);
-	return t ? json_string(t) : json_null();
-}
-
 static json_t *row_json(struct db_res *res)
 {
 	char ts[32];
 	clock_iso8601(db_res_int(res, 15), ts, sizeof ts);
 	json_t *author = json_pack("{ss so so}", "kind", db_res_text(res, 2),
-		"id", db_res_isnull(res, 3) ? opt_int(res, 5) : opt_int(res, 3),
-		"name", db_res_isnull(res, 3) ? opt_text(res, 6) : opt_text(res, 4));
+		"id", db_res_isnull(res, 3) ? rj_int(res, 5) : rj_int(res, 3),
+		"name", db_res_isnull(res, 3) ? rj_text(res, 6) : rj_text(res, 4));
 	return json_pack("{ss sI sI so ss sb so ss so so so so ss so}",
 		"type", "message", "id", (json_int_t)db_res_int(res, 0),
 		"ticket_id", (json_int_t)db_res_int(res, 1), "author", author,
 		"direction", db_res_text(res, 7), "internal", (int)db_res_int(res, 8),
-		"channel_id", opt_int(res, 9), "text", db_res_text(res, 10),
-		"html", opt_text(res, 11),
+		"channel_id", rj_int(res, 9), "text", db_res_text(res, 10),
+		"html", rj_text(res, 11),
 		"mentions", json_loads(db_res_text(res, 12), 0, NULL),
-		"delivery_status", opt_text(res, 13), "delivery_error", opt_text(res, 14),
+		"delivery_status", rj_text(res, 13), "delivery_error", rj_text(res, 14),
 		"created_at", ts, "attachments", json_array());
 }
 

@@ -2,6 +2,7 @@
  * ticket.c -- creating, reading and changing one ticket (see ticket.h);
  * lists are in ticket_list.c, operations between tickets in ticket_ops.c.
  */
+#include "rowjson.h"
 #include "ticket.h"
 
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include "../store/sqlb.h"
 #include "../util/clock.h"
 #include "field.h"
+#include "tags.h"
 #include "ticket_event.h"
 #include "ticket_internal.h"
 #include "webhook.h"
@@ -45,20 +47,6 @@ void ticket_scope_sql(struct sqlb *b, const struct principal *p)
 	sqlb_add(b, ")");
 }
 
-static json_t *opt_int(struct db_res *res, int col)
-{
-	return db_res_isnull(res, col) ? json_null() : json_integer(db_res_int(res, col));
-}
-
-static json_t *opt_time(struct db_res *res, int col)
-{
-	char ts[32];
-	if (db_res_isnull(res, col))
-		return json_null();
-	clock_iso8601(db_res_int(res, col), ts, sizeof ts);
-	return json_string(ts);
-}
-
 static json_t *ref(struct db_res *res, int id_col, int name_col)
 {
 	if (db_res_isnull(res, id_col))
@@ -86,12 +74,12 @@ json_t *ticket_row_json(struct db_res *res)
 	json_object_set_new(o, "origin", json_string(db_res_text(res, 18)));
 	json_object_set_new(o, "tags", json_loads(db_res_text(res, 19), 0, NULL));
 	json_object_set_new(o, "fields", json_loads(db_res_text(res, 20), 0, NULL));
-	json_object_set_new(o, "merged_into", opt_int(res, 21));
-	json_object_set_new(o, "parent_id", opt_int(res, 22));
+	json_object_set_new(o, "merged_into", rj_int(res, 21));
+	json_object_set_new(o, "parent_id", rj_int(res, 22));
 	static const char *const times[] = {"created_at", "updated_at", "first_response_at",
 		"resolved_at", "closed_at", "last_customer_message_at", "last_message_at"};
 	for (int i = 0; i < 7; i++)
-		json_object_set_new(o, times[i], opt_time(res, 23 + i));
+		json_object_set_new(o, times[i], rj_time(res, 23 + i));
 	json_object_set_new(o, "preview", preview ? json_string(preview) : json_null());
 	return o;
 }
@@ -163,24 +151,6 @@ int ticket_check_people(const struct scope *s, int64_t team_id, int64_t assignee
 	return 0;
 }
 
-int ticket_tags_check(const json_t *tags, struct err *e)
-{
-	size_t i;
-	const json_t *t;
-	if (!json_is_array(tags) || json_array_size(tags) > 50) {
-		ERR_INVALID(e, "tags must be an array of at most 50 strings");
-		return -1;
-	}
-	json_array_foreach(tags, i, t) {
-		size_t n = json_is_string(t) ? json_string_length(t) : 0;
-		if (n == 0 || n > 50 || strchr(json_string_value(t), ',')) {
-			ERR_INVALID(e, "each tag must be 1-50 characters without commas");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int ticket_tags_store(const struct scope *s, int64_t id, const json_t *tags,
 		      struct err *e)
 {
@@ -233,7 +203,7 @@ static int validate_new(const struct scope *s, const struct ticket_new *in,
 	}
 	if (workflow_category(s, in->status ? in->status : "new", category, n, e) < 0)
 		return -1;
-	if (in->tags && ticket_tags_check(in->tags, e) < 0)
+	if (in->tags && tags_check(in->tags, e) < 0)
 		return -1;
 	int64_t one;
 	if (db_sq_int(s, "SELECT 1 FROM customers WHERE account_id = $1 AND id = $2 "
@@ -279,7 +249,7 @@ int ticket_create(const struct scope *s, const struct ticket_actor *a,
 		return -1;
 	json_t *fields = json_object();
 	char *fj = NULL;
-	int rc = field_apply(s, fields, in->fields, 1, e);
+	int rc = field_apply(s, fields, in->fields, in->staff_form, e);
 	if (rc == 0) {
 		fj = json_dumps(fields, JSON_COMPACT);
 		rc = insert_ticket(s, in, category, fj, id, e);

@@ -36,6 +36,7 @@ struct ticket_new {
 	const char *origin;     /* channel type; "api" when created by staff */
 	const char *thread_key; /* the channel's conversation id */
 	const json_t *tags, *fields;
+	int staff_form;         /* 1: required custom fields must be given */
 };
 
 /* A change of fields; NULL / 0 / -1 leave a field as it is. */
@@ -46,9 +47,10 @@ struct ticket_change {
 	const json_t *tags;      /* replace */
 	const json_t *add_tags, *remove_tags;
 	const json_t *fields;    /* merged; null values clear */
+	int force_status;        /* 1: skip the account's transition rules */
 };
 
-#define TICKET_CHANGE_NONE {NULL, NULL, NULL, NULL, -1, -1, NULL, NULL, NULL, NULL}
+#define TICKET_CHANGE_NONE {NULL, NULL, NULL, NULL, -1, -1, NULL, NULL, NULL, NULL, 0}
 
 int ticket_priority_valid(const char *p);
 /* The checks of a change that need no ticket (values, lengths, tags);

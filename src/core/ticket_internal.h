@@ -32,7 +32,6 @@ void ticket_scope_sql(struct sqlb *b, const struct principal *p);
 const char *ticket_priority_raise(const char *p);
 int ticket_check_people(const struct scope *s, int64_t team_id,
 			int64_t assignee_id, struct err *e);
-int ticket_tags_check(const json_t *tags, struct err *e);
 int ticket_tags_store(const struct scope *s, int64_t id, const json_t *tags,
 		      struct err *e);
 /* webhook event with {"ticket": <ticket>} plus extra's keys. */

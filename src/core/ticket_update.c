@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowjson.h"
 #include "../util/clock.h"
 #include "field.h"
+#include "tags.h"
 #include "message.h"
 #include "ticket_event.h"
 #include "ticket_internal.h"
@@ -83,11 +85,6 @@ static json_t *id_or_null(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
-static json_t *str_or_null(const char *v)
-{
-	return v ? json_string(v) : json_null();
-}
-
 /* The new tag set: replacement, or current plus additions minus removals. */
 static json_t *new_tags(const struct current *cur, const struct ticket_change *c)
 {
@@ -129,7 +126,7 @@ int ticket_change_valid(const struct ticket_change *c, struct err *e)
 	}
 	const json_t *lists[] = {c->tags, c->add_tags, c->remove_tags};
 	for (int i = 0; i < 3; i++)
-		if (lists[i] && ticket_tags_check(lists[i], e) < 0)
+		if (lists[i] && tags_check(lists[i], e) < 0)
 			return -1;
 	if (c->fields && !json_is_object(c->fields)) {
 		ERR_INVALID(e, "fields must be an object");
@@ -147,7 +144,7 @@ static int check_change(const struct scope *s, const struct current *cur,
 	}
 	if (ticket_change_valid(c, e) < 0)
 		return -1;
-	if (c->status && workflow_check(s, cur->status, c->status, e) < 0)
+	if (c->status && !c->force_status && workflow_check(s, cur->status, c->status, e) < 0)
 		return -1;
 	return ticket_check_people(s, c->team_id, c->assignee_id, e);
 }
@@ -187,7 +184,7 @@ static int apply_scalars(const struct scope *s, const struct ticket_actor *a,
 	if (c->category && !same_str(newcat, cur->cat) &&
 	    (db_sexec(s, "UPDATE tickets SET category = $3 WHERE account_id = $1 AND id = $2",
 		      DB_ARGS(DB_INT(id), DB_TEXT(newcat)), e) < 0 ||
-	     record(s, a, id, "category", str_or_null(cur->cat), str_or_null(newcat),
+	     record(s, a, id, "category", rj_str(cur->cat), rj_str(newcat),
 		    changes, e) < 0))
 		return -1;
 	return 0;
@@ -284,12 +281,11 @@ int ticket_on_message(const struct scope *s, const struct ticket_actor *a,
 	if (to) {
 		struct ticket_change c = TICKET_CHANGE_NONE;
 		c.status = to;
+		/* The account's rules govern what staff do; a customer's reply
+		 * reopens whatever they say, or it would go unseen. */
+		c.force_status = customer;
 		int changed;
-		/* Reopening follows the account's rules only when staff act; a
-		 * customer's reply always reopens. */
 		rc = ticket_update(s, a, id, &c, &changed, e);
-		if (rc < 0 && customer && !strcmp(e->code, "invalid_transition"))
-			rc = 0;
 	}
 	if (rc == 0)
 		rc = db_sexec(s,

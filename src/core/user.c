@@ -1,4 +1,5 @@
 /* user.c -- see user.h. */
+#include "rowjson.h"
 #include "user.h"
 
 #include <ctype.h>
@@ -121,17 +122,6 @@ int user_update(const struct scope *s, int64_t id, const struct user_input *in,
 	"u.locked_until, u.last_login_at, u.created_at, "                      \
 	"u.password_hash IS NOT NULL FROM users u JOIN roles r ON r.id = u.role_id "
 
-static void add_time(json_t *o, const char *key, struct db_res *res, int col)
-{
-	if (db_res_isnull(res, col) || db_res_int(res, col) == 0) {
-		json_object_set_new(o, key, json_null());
-		return;
-	}
-	char ts[32];
-	clock_iso8601(db_res_int(res, col), ts, sizeof ts);
-	json_object_set_new(o, key, json_string(ts));
-}
-
 static json_t *row_json(struct db_res *res)
 {
 	json_t *o = json_pack("{sI ss ss s{sI ss} sb sb sb}",
@@ -141,9 +131,9 @@ static json_t *row_json(struct db_res *res)
 		"active", (int)db_res_int(res, 5),
 		"locked", db_res_int(res, 6) > clock_now_ms(),
 		"has_password", (int)db_res_int(res, 9));
-	add_time(o, "locked_until", res, 6);
-	add_time(o, "last_login_at", res, 7);
-	add_time(o, "created_at", res, 8);
+	json_object_set_new(o, "locked_until", rj_time(res, 6));
+	json_object_set_new(o, "last_login_at", rj_time(res, 7));
+	json_object_set_new(o, "created_at", rj_time(res, 8));
 	json_object_set_new(o, "teams", json_array());
 	return o;
 }

@@ -71,6 +71,7 @@ enum {
 	ROUTE_NO_AUDIT = 1 << 2, /* write that records no audit entry */
 	ROUTE_OWN_TX = 1 << 3,   /* handler commits its own transactions */
 	ROUTE_NO_DB = 1 << 4,    /* answers without the database */
+	ROUTE_UPLOAD = 1 << 5,   /* body limit is max_upload_bytes, not max_body_bytes */
 };
 
 struct route {
@@ -99,6 +100,7 @@ struct http_config {
 	int max_connections;
 	size_t max_header_bytes;
 	size_t max_body_bytes;
+	size_t max_upload_bytes; /* body limit of ROUTE_UPLOAD routes; 0: max_body_bytes */
 	int max_json_depth;
 	unsigned request_timeout_ms; /* first byte to complete request */
 	unsigned idle_timeout_ms;    /* keep-alive idle */

@@ -29,6 +29,12 @@ struct parse_limits {
 	size_t max_header_bytes; /* request line + header lines (431) */
 	size_t max_body_bytes;   /* decoded body (413) */
 	int max_headers;         /* header count (431) */
+	/* Requests whose method and path match a ROUTE_UPLOAD route of
+	 * routes[0..nroutes) get max_upload_bytes as their body limit instead,
+	 * decided when the headers are complete (before any body byte). */
+	size_t max_upload_bytes;
+	const struct route *routes;
+	size_t nroutes;
 };
 
 /* One per connection.  Between PARSE_DONE and the next parse_feed the
@@ -43,6 +49,7 @@ struct http_parse {
 	struct http_header *hdrs; /* built at PARSE_DONE */
 	int hdrs_cap;
 	size_t header_bytes;
+	size_t body_limit;      /* of this message: max_body_bytes or max_upload_bytes */
 	int last_cb;            /* 0 none, 1 header field, 2 header value */
 	size_t path_off, query_off;
 	/* strictness scanner over the consumed bytes (see parse.c) */

@@ -4,7 +4,8 @@
  * Owns: turning a byte stream into complete requests (method, decoded path,
  * raw query, lower-cased headers, de-chunked body) or one precise error
  * (status, code, message).  Used by server.c, the corpus test and the
- * fuzzer; it knows nothing of connections, routes or threads.
+ * fuzzer; it knows nothing of connections or threads, and of routes only
+ * which ones are uploads (ROUTE_UPLOAD: a larger body limit).
  *
  * http-parser does the parsing.  Debian builds libhttp_parser with
  * HTTP_PARSER_STRICT=0, which accepts bare LF and CR, obs-fold, spaces in
@@ -24,6 +25,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -608,6 +610,34 @@ static void note_expect(struct http_parse *ps)
 	}
 }
 
+/* Does the request go to an upload route (its own body limit)?  Decided
+ * from the method and the decoded path as soon as they are known, so an
+ * oversized upload is refused before its body is buffered. */
+static int is_upload(struct http_parse *ps)
+{
+	char *scratch = NULL;
+	int hit = 0;
+	for (size_t i = 0; i < ps->lim.nroutes && !hit; i++) {
+		const struct route *rt = &ps->lim.routes[i];
+		if (!(rt->flags & ROUTE_UPLOAD) || (unsigned)rt->method != ps->p.method)
+			continue;
+		const char *params[REQ_MAX_PARAMS];
+		int np;
+		/* http_route_match writes into its scratch on a match */
+		free(scratch);
+		scratch = xstrdup(ps->arena.data + ps->path_off);
+		hit = http_route_match(rt->pattern, scratch, params, &np);
+	}
+	free(scratch);
+	return hit;
+}
+
+static int payload_too_large(struct http_parse *ps)
+{
+	return fail(ps, 413, "payload_too_large", "body exceeds %zu bytes",
+		    ps->body_limit);
+}
+
 static int on_headers_complete(http_parser *p)
 {
 	struct http_parse *ps = p->data;
@@ -623,25 +653,20 @@ static int on_headers_complete(http_parser *p)
 	if (check_framing(ps))
 		return -1;
 	ps->chunked = (p->flags & F_CHUNKED) != 0;
-	if ((p->flags & F_CONTENTLENGTH) && p->content_length > ps->lim.max_body_bytes)
-		return fail(ps, 413, "payload_too_large", "body exceeds %zu bytes",
-			    ps->lim.max_body_bytes);
 	if (split_target(ps))
 		return -1;
+	if (is_upload(ps))
+		ps->body_limit = ps->lim.max_upload_bytes;
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > ps->body_limit)
+		return payload_too_large(ps);
 	note_expect(ps);
 	return 0;
-}
-
-static int payload_too_large(struct http_parse *ps)
-{
-	return fail(ps, 413, "payload_too_large", "body exceeds %zu bytes",
-		    ps->lim.max_body_bytes);
 }
 
 static int on_chunk_header(http_parser *p)
 {
 	struct http_parse *ps = p->data;
-	if (p->content_length > ps->lim.max_body_bytes - ps->body.len)
+	if (p->content_length > ps->body_limit - ps->body.len)
 		return payload_too_large(ps);
 	return 0;
 }
@@ -649,7 +674,7 @@ static int on_chunk_header(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct http_parse *ps = p->data;
-	if (len > ps->lim.max_body_bytes - ps->body.len)
+	if (len > ps->body_limit - ps->body.len)
 		return payload_too_large(ps);
 	buf_append(&ps->body, at, len);
 	return 0;
@@ -713,6 +738,9 @@ void parse_init(struct http_parse *ps, const struct parse_limits *lim)
 	ps->lim = *lim;
 	if (ps->lim.max_headers <= 0)
 		ps->lim.max_headers = HTTP_MAX_HEADERS;
+	if (!ps->lim.max_upload_bytes)
+		ps->lim.max_upload_bytes = ps->lim.max_body_bytes;
+	ps->body_limit = ps->lim.max_body_bytes;
 	http_parser_init(&ps->p, HTTP_REQUEST);
 	ps->p.data = ps;
 	scan_reset(ps);
@@ -740,6 +768,7 @@ static void reset_message(struct http_parse *ps)
 	buf_reset(&ps->body);
 	ps->nh = 0;
 	ps->header_bytes = 0;
+	ps->body_limit = ps->lim.max_body_bytes;
 	ps->last_cb = 0;
 	ps->path_off = ps->query_off = 0;
 	ps->started = ps->headers_done = ps->complete = ps->chunked = 0;

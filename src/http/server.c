@@ -704,6 +704,8 @@ static void fill_defaults(struct http_config *c)
 		c->max_header_bytes = 16 * 1024;
 	if (!c->max_body_bytes)
 		c->max_body_bytes = 1024 * 1024;
+	if (!c->max_upload_bytes)
+		c->max_upload_bytes = c->max_body_bytes;
 	if (c->max_json_depth <= 0)
 		c->max_json_depth = 32;
 	if (!c->request_timeout_ms)
@@ -801,7 +803,8 @@ static int setup(struct server *s, struct err *e)
 			 strerror(errno));
 	if (c->max_header_bytes > 80 * 1024) /* http-parser's own (global) limit */
 		http_parser_set_max_header_size((uint32_t)c->max_header_bytes + 1024);
-	s->lim = (struct parse_limits){c->max_header_bytes, c->max_body_bytes, HTTP_MAX_HEADERS};
+	s->lim = (struct parse_limits){c->max_header_bytes, c->max_body_bytes, HTTP_MAX_HEADERS,
+				       c->max_upload_bytes, c->routes, c->nroutes};
 	s->conns.next = s->conns.prev = &s->conns;
 	s->rbuf = xmalloc(READ_BUF_BYTES);
 	make_id_prefix(s);

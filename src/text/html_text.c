@@ -233,13 +233,24 @@ void html_to_text(const char *html, size_t len, struct buf *out)
 	buf_reserve(out, len < 4096 ? len : 4096);
 	html_walk(doc.out->document, &t.w);
 	html_doc_free(&doc);
+	/* Separators are only ever written before text, but text inside
+	 * <pre> may itself start or end with blanks. */
+	size_t a = t.start, z = out->len;
+	while (a < z && (out->data[a] == ' ' || out->data[a] == '\t' ||
+			 out->data[a] == '\n'))
+		a++;
+	while (z > a && (out->data[z - 1] == ' ' || out->data[z - 1] == '\t' ||
+			 out->data[z - 1] == '\n'))
+		z--;
+	if (a > t.start)
+		memmove(out->data + t.start, out->data + a, z - a);
+	out->len = t.start + (z - a);
+	buf_append(out, "", 0); /* NUL-terminated even when empty */
 }
 
 void text_to_html(const char *text, size_t len, struct buf *out)
 {
 	size_t i = 0, run = 0; /* text[run..i) is written as is */
-	if (len == 0)
-		return;
 	buf_reserve(out, len + len / 8);
 	while (i < len) {
 		unsigned char c = (unsigned char)text[i];
@@ -274,5 +285,7 @@ void text_to_html(const char *text, size_t len, struct buf *out)
 		buf_puts(out, rep);
 		run = i;
 	}
-	buf_append(out, text + run, len - run);
+	if (len)
+		buf_append(out, text + run, len - run);
+	buf_append(out, "", 0); /* NUL-terminated even when empty */
 }

@@ -571,6 +571,7 @@ static int css_value_ok(const char *v, size_t n, enum ckind kind,
 	buf_reset(o);
 	if (n == 0 || n > 256)
 		return 0;
+	buf_reserve(o, n); /* o->data is not NULL below */
 	for (const char *const *b = banned; *b; b++)
 		if (contains(v, n, *b))
 			return 0;
@@ -580,7 +581,7 @@ static int css_value_ok(const char *v, size_t n, enum ckind kind,
 		if (is_space(c)) {
 			if (o->len && o->data[o->len - 1] != ' ')
 				buf_putc(o, ' ');
-		} else if (is_alnum(c) || strchr("#%.,+-", c)) {
+		} else if (is_alnum(c) || (c && strchr("#%.,+-", c))) {
 			buf_putc(o, (char)c);
 		} else if (c == '(' && !paren) {
 			size_t w = o->len;
@@ -811,6 +812,10 @@ static int put_img(struct san *s, const GumboElement *e)
 	}
 	buf_puts(s->out, "<img");
 	put_attr(s->out, as, s->url.data, s->url.len);
+	/* Loaded now or after "load images": never tell the sender where
+	 * from (the console's URL would name the account and ticket). */
+	if (k == U_WEB)
+		buf_puts(s->out, " referrerpolicy=\"no-referrer\"");
 	put_attrs(s, e);
 	buf_putc(s->out, '>');
 	return 1;
@@ -911,6 +916,7 @@ void sanitize_html(const char *html, size_t len,
 	buf_reserve(out, n);
 	html_walk(doc.out->document, &s.w);
 	html_doc_free(&doc);
+	buf_append(out, "", 0); /* NUL-terminated even when nothing was kept */
 
 	buf_free(&s.val);
 	buf_free(&s.tmp);

@@ -44,13 +44,14 @@
  *   - img[src]: remote http(s) images are blocked unless
  *     allow_remote_images: the URL moves to data-remote-src and the
  *     console offers "load images" (remote images are read receipts);
+ *     either way they get referrerpolicy="no-referrer";
  *     cid: goes through opts->resolve_cid; data:image/(png|gif|jpeg|webp)
  *     ;base64 up to max_data_uri bytes; an image left without a source is
  *     removed;
  *   - nesting deeper than max_depth open elements is flattened (the text
  *     is kept, the tags are not), so the browser that renders it does not
  *     hit its own limits; input longer than max_input is clipped first
- *     (like Gmail's "message clipped").
+ *     (like Gmail's "message clipped"; see SANITIZE_MAX_INPUT).
  *
  * Thread safety: no shared state; call from any thread.
  */
@@ -62,7 +63,17 @@
 #include "util/buf.h"
 
 #define SANITIZE_MAX_DEPTH 200
-#define SANITIZE_MAX_INPUT ((size_t)4 << 20) /* 4 MiB */
+/*
+ * Why 128 KiB (Gmail clips at 102 KB): gumbo 0.10's tree builder is
+ * quadratic in the worst case (deep stacks of open elements scanned per
+ * tag, the "Noah's Ark" comparison of every pair of open formatting
+ * elements attribute by attribute), about 1.5 s for 128 KiB of crafted
+ * markup here and 100 s for 1 MiB.  Real messages are rarely longer, and
+ * what is clipped is the bottom of the message, the oldest quoted
+ * history.  A "show the whole message" action may pass a larger
+ * max_input, paying for it only on an agent's request.
+ */
+#define SANITIZE_MAX_INPUT ((size_t)128 << 10)
 #define SANITIZE_MAX_DATA_URI ((size_t)512 << 10) /* 512 KiB */
 
 /*
@@ -82,7 +93,8 @@ struct sanitize_opts {
 	sanitize_cid_fn resolve_cid; /* NULL: every cid: image is dropped */
 	void *cid_ctx;
 	unsigned max_depth;  /* 0: SANITIZE_MAX_DEPTH open elements */
-	size_t max_input;    /* 0: SANITIZE_MAX_INPUT bytes are parsed */
+	size_t max_input;    /* 0: SANITIZE_MAX_INPUT bytes are parsed, the
+				rest is dropped (report.clipped) */
 	size_t max_data_uri; /* 0: SANITIZE_MAX_DATA_URI bytes per data: URI */
 };
 
@@ -100,7 +112,9 @@ struct sanitize_report {
 
 /*
  * Appends the safe rendering of html[0..len) to out (out is not reset; the
- * caller owns it and frees it with buf_free).  html need not be
+ * caller owns it and frees it with buf_free; out->data is a C string
+ * afterwards, also when nothing was appended; the same holds for the two
+ * functions below).  html need not be
  * NUL-terminated and may contain anything: NULs, broken UTF-8, broken
  * markup.  opts may be NULL (defaults); rep may be NULL, otherwise it is
  * zeroed and filled.  Cannot fail (out of memory aborts, like buf): even

@@ -120,7 +120,7 @@ static void serve_one(int c)
 	if (delay)
 		usleep((useconds_t)delay * 1000);
 	char resp[256];
-	const char *text = g.status < 300 ? "ok" : "receiver says no\n\x01";
+	const char *text = g.status < 300 ? "ok" : "receiver\tsays no\n\x01";
 	int n = snprintf(resp, sizeof resp,
 			 "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
@@ -518,7 +518,7 @@ static void t_retry_then_success(void **state)
 	char *err = q_text(f->db, "SELECT error FROM outbox_attempts WHERE outbox_id = $1 "
 			   "AND attempt = 1", id);
 	assert_non_null(err);
-	assert_string_equal(err, "HTTP 500: receiver says no  "); /* controls blanked */
+	assert_string_equal(err, "HTTP 500: receiver says no"); /* controls blanked, trimmed */
 	free(err);
 	assert_int_equal(q_int(f->db, "SELECT COUNT(*) FROM outbox_attempts WHERE outbox_id = $1 "
 			       "AND http_status = 200 AND error IS NULL AND attempt = 3", id), 1);

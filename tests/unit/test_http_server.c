@@ -124,6 +124,11 @@ static void h_silent(struct req *r)
 	(void)r; /* forgets to reply */
 }
 
+static void h_len(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:I}", "len", (json_int_t)r->body_len));
+}
+
 static const struct route routes[] = {
 	{HTTP_GET, "/hello", h_hello, NULL, ROUTE_PUBLIC},
 	{HTTP_GET, "/users/{id}", h_user, NULL, 0},
@@ -138,6 +143,9 @@ static const struct route routes[] = {
 	{HTTP_GET, "/info", h_info, NULL, 0},
 	{HTTP_GET, "/silent", h_silent, NULL, 0},
 	{HTTP_GET, "/api/v1/thing", h_hello, NULL, 0},
+	{HTTP_POST, "/upload", h_len, NULL, ROUTE_UPLOAD},
+	{HTTP_PUT, "/files/{name}", h_len, NULL, ROUTE_UPLOAD},
+	{HTTP_POST, "/files/{name}", h_len, NULL, 0},
 };
 
 /* ---- running a server in a thread ---- */
@@ -376,6 +384,7 @@ static int group_setup(void **state)
 	c->max_connections = 100;
 	c->max_header_bytes = 1024;
 	c->max_body_bytes = 1000;
+	c->max_upload_bytes = 4000;
 	c->max_json_depth = 8;
 	c->request_timeout_ms = 300;
 	c->idle_timeout_ms = 500;
@@ -519,6 +528,95 @@ static void test_payload_too_large(void **state)
 	cl_send(&c, chunk);
 	assert_int_equal(cl_read(&c, &r, 0), 0);
 	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	cl_close(&c);
+}
+
+/* Upload routes get max_upload_bytes (4000) instead of max_body_bytes
+ * (1000), chosen by method and path before any body byte is read. */
+static void test_upload_limit(void **state)
+{
+	(void)state;
+	char body[4100], req[4400];
+	memset(body, 'u', sizeof body - 1);
+	body[sizeof body - 1] = '\0';
+	static const struct {
+		const char *method, *path;
+		size_t len;
+		int status;
+	} cases[] = {
+		{"POST", "/upload", 3000, 200},     /* over the body limit, fine here */
+		{"POST", "/upload", 4000, 200},     /* exactly the upload limit */
+		{"POST", "/upload/", 3000, 200},    /* the route's trailing slash */
+		{"PUT", "/files/a%20b", 3000, 200}, /* a pattern, decoded path */
+		{"POST", "/files/x", 3000, 413},    /* same path, not an upload method */
+		{"POST", "/echo", 3000, 413},       /* an ordinary route */
+		{"POST", "/uploads", 3000, 413},    /* no prefix matching */
+		{"POST", "/nowhere", 3000, 413},    /* no route at all */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resp r;
+		snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%.*s",
+			 cases[i].method, cases[i].path, cases[i].len, (int)cases[i].len, body);
+		one(req, &r, 0);
+		printf("  %d for %s %s with %zu bytes\n", r.status, cases[i].method,
+		       cases[i].path, cases[i].len);
+		assert_int_equal(r.status, cases[i].status);
+		if (r.status == 200) {
+			char want[32];
+			snprintf(want, sizeof want, "{\"len\":%zu}", cases[i].len);
+			assert_string_equal(r.body.data, want);
+		} else {
+			assert_string_equal(error_code(&r), "payload_too_large");
+		}
+		resp_free(&r);
+	}
+
+	/* over the upload limit: refused from the head alone, no body sent
+	 * and no 100 Continue asked for */
+	struct client c;
+	struct resp r;
+	cl_open(&c);
+	cl_send(&c, "POST /upload HTTP/1.1\r\nContent-Length: 4001\r\n"
+		    "Expect: 100-continue\r\n\r\n");
+	assert_int_equal(cl_read(&c, &r, 0), 0);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(error_code(&r), "payload_too_large");
+	assert_non_null(strstr(r.body.data, "4000 bytes"));
+	assert_string_equal(head_value(&r, "Connection"), "close");
+	resp_free(&r);
+	assert_true(cl_eof(&c, 3000));
+	cl_close(&c);
+
+	/* chunked: counted against the upload limit while it arrives */
+	char chunk[1100];
+	snprintf(chunk, sizeof chunk, "3e8\r\n%01000d\r\n", 0); /* 1000 bytes */
+	cl_open(&c);
+	cl_send(&c, "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 4; i++)
+		cl_send(&c, chunk);
+	cl_send(&c, "0\r\n\r\n");
+	assert_int_equal(cl_read(&c, &r, 0), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "{\"len\":4000}");
+	resp_free(&r);
+	/* the next request on the connection is back to the body limit */
+	cl_send(&c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	cl_send(&c, chunk);
+	cl_send(&c, chunk);
+	assert_int_equal(cl_read(&c, &r, 0), 0);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	cl_close(&c);
+
+	cl_open(&c);
+	cl_send(&c, "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 4; i++)
+		cl_send(&c, chunk);
+	cl_send(&c, "1\r\nx\r\n");
+	assert_int_equal(cl_read(&c, &r, 0), 0);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(error_code(&r), "payload_too_large");
 	resp_free(&r);
 	cl_close(&c);
 }
@@ -912,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_pipelining_order),
 		cmocka_unit_test(test_trickled_request),
 		cmocka_unit_test(test_payload_too_large),
+		cmocka_unit_test(test_upload_limit),
 		cmocka_unit_test(test_header_too_large),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_not_found_and_method),

@@ -79,7 +79,13 @@ class Server {
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
     this.base = await new Promise((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`kefu did not start: ${this.stderr}`)), 20000);
+      // Generous: under the sanitizers on a loaded 2-core machine a start
+      // has taken 20 s.  A server that does not come up is killed, so the
+      // test fails instead of hanging.
+      const timer = setTimeout(() => {
+        this.proc.kill('SIGKILL');
+        reject(new Error(`kefu did not start: ${this.stderr}`));
+      }, 90000);
       this.proc.stdout.on('data', (d) => {
         out += d;
         const m = out.match(/listening on (http:\/\/\S+)/);
@@ -95,7 +101,10 @@ class Server {
   async stop() {
     if (this.proc && this.proc.exitCode === null) {
       this.proc.kill('SIGTERM');
+      // A server that does not drain in 30 s is a failure, not a hang.
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 30000);
       const { code, sig } = await this.exited;
+      clearTimeout(timer);
       assert.equal(code, 0, `kefu exited with ${code ?? sig}: ${this.stderr}`);
     }
     dropDatabase(this.db);
