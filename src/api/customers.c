@@ -69,6 +69,9 @@ static json_t *audit_detail(const json_t *body)
  * systems, configured by an admin). */
 static int emit(struct req *r, const char *event, int64_t id, struct err *e)
 {
+	int wanted = webhook_wanted(api_scope(r), event, e);
+	if (wanted <= 0)
+		return wanted;
 	json_t *c = customer_get(api_scope(r), id, 1, e);
 	if (!c)
 		return -1;

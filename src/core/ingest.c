@@ -191,15 +191,16 @@ static int announce(const struct scope *s, const struct ticket_actor *a,
 		    const struct inbound_msg *m, const struct ingest_result *r,
 		    struct err *e)
 {
-	json_t *msg = message_get(s, r->message_id, e);
-	if (!msg)
-		return -1;
-	json_t *data = json_pack("{so sI sI}", "message", msg, "ticket_id",
-				 (json_int_t)r->ticket_id, "ticket_number",
-				 (json_int_t)r->ticket_number);
-	int rc = webhook_emit(s, "message.created", data, e);
-	json_decref(data);
-	if (rc == 0) {
+	int rc = webhook_wanted(s, "message.created", e);
+	if (rc > 0) {
+		json_t *msg = message_get(s, r->message_id, e);
+		json_t *data = msg ? json_pack("{so sI sI}", "message", msg, "ticket_id",
+					       (json_int_t)r->ticket_id, "ticket_number",
+					       (json_int_t)r->ticket_number) : NULL;
+		rc = data ? webhook_emit(s, "message.created", data, e) : -1;
+		json_decref(data);
+	}
+	if (rc >= 0) {
 		json_t *d = json_pack("{sI ss ss}", "ticket_id", (json_int_t)r->ticket_id,
 				      "channel", m->channel_type, "external_id", m->external_id);
 		rc = audit_record(s, &a->who, "message.inbound", "message", r->message_id, d, e);

@@ -46,18 +46,22 @@ static int check(const struct scope *s, const struct message_new *in, struct err
 	return 0;
 }
 
-/* Claims uploaded attachments for the message: only this account's, and
- * only ones not already on another message. */
-static int attach(const struct scope *s, int64_t message_id, const json_t *ids,
-		  struct err *e)
+/* Claims uploaded attachments for the message: only this account's, only
+ * ones not on a message yet, and only the author's own uploads (a staff
+ * upload belongs to its uploader until it is sent; files a channel stored
+ * have no uploader and go with that channel's customer messages). */
+static int attach(const struct scope *s, int64_t message_id, int64_t uploader,
+		  const json_t *ids, struct err *e)
 {
 	size_t i;
 	const json_t *v;
 	json_array_foreach(ids, i, v) {
 		int64_t n = json_is_integer(v)
 			? db_sexec(s, "UPDATE attachments SET message_id = $2 WHERE "
-				      "account_id = $1 AND id = $3 AND message_id IS NULL",
-				   DB_ARGS(DB_INT(message_id), DB_INT(json_integer_value(v))), e)
+				      "account_id = $1 AND id = $3 AND message_id IS NULL AND "
+				      "COALESCE(uploaded_by, 0) = $4",
+				   DB_ARGS(DB_INT(message_id), DB_INT(json_integer_value(v)),
+					   DB_INT(uploader)), e)
 			: 0;
 		if (n < 0)
 			return -1;
@@ -94,7 +98,7 @@ int message_add(const struct scope *s, const struct message_new *in,
 	free(mentions);
 	if (rc < 0)
 		return -1;
-	return in->attachments ? attach(s, *id, in->attachments, e) : 0;
+	return in->attachments ? attach(s, *id, in->author_user_id, in->attachments, e) : 0;
 }
 
 #define MESSAGE_COLS                                                          \

@@ -174,6 +174,9 @@ int ticket_tags_store(const struct scope *s, int64_t id, const json_t *tags,
 int ticket_emit(const struct scope *s, int64_t id, const char *event,
 		const json_t *extra, struct err *e)
 {
+	int wanted = webhook_wanted(s, event, e);
+	if (wanted <= 0)
+		return wanted;
 	json_t *t = ticket_get(s, NULL, id, e);
 	if (!t)
 		return -1;

@@ -245,6 +245,20 @@ static int subscribed(const char *events_json, const char *event)
 	return yes;
 }
 
+int webhook_wanted(const struct scope *s, const char *event, struct err *e)
+{
+	struct db_res *res = NULL;
+	if (db_sq(s, "SELECT events FROM webhooks WHERE account_id = $1 AND active = 1",
+		  DB_NOARGS, &res, e) < 0)
+		return -1;
+	int wanted = 0;
+	while (!wanted && res && db_res_next(res))
+		wanted = subscribed(db_res_text(res, 0), event);
+	int rc = db_res_error(res, e);
+	db_res_free(res);
+	return rc < 0 ? -1 : wanted;
+}
+
 int webhook_emit(const struct scope *s, const char *event, const json_t *data,
 		 struct err *e)
 {

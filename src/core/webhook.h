@@ -51,6 +51,10 @@ int webhook_delete(const struct scope *s, int64_t id, struct err *e);
 json_t *webhook_get(const struct scope *s, int64_t id, struct err *e);
 int webhook_list(const struct scope *s, json_t *items, struct err *e);
 
+/* 1 when some active webhook of the account subscribes to event, 0 when
+ * none does (callers skip building the event's data), -1 on error. */
+int webhook_wanted(const struct scope *s, const char *event, struct err *e);
+
 /* Queue `event` for every active webhook of the account subscribed to it
  * (or to "*"): one outbox item each, kind "webhook", ref_id = the webhook's
  * id, body as above with data (borrowed) as "data".  Must run inside the

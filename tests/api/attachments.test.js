@@ -385,3 +385,20 @@ test('the upload limit (--max-upload) is not the JSON body limit, and is enforce
     await s.stop();
   }
 });
+
+test('an upload can only be sent by the one who uploaded it', async () => {
+  const admin = await srv.loginAs('admin');
+  const sup = await srv.loginAs('supervisor');
+  const form = new FormData();
+  form.append('file', new Blob([Buffer.from('private notes of the admin')], { type: 'text/plain' }), 'admin-only.txt');
+  const up = await fetch(`${srv.base}/api/v1/attachments`, {
+    method: 'POST', body: form, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+  });
+  assert.equal(up.status, 201);
+  const id = (await up.json()).items[0].id;
+  const t = await sup.post('/api/v1/tickets', { subject: 'Steal attempt', customer: { name: 'X' }, message: 'x' });
+  assertError(await sup.post(`/api/v1/tickets/${t.body.id}/messages`, { text: 'look', attachments: [id] }), 400, 'invalid');
+  const own = await admin.post(`/api/v1/tickets/${t.body.id}/messages`, { text: 'mine', attachments: [id] });
+  assert.equal(own.status, 201, JSON.stringify(own.body));
+  assert.equal(own.body.attachments[0].id, id);
+});
