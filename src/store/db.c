@@ -395,9 +395,14 @@ int db_begin(struct db *db, struct err *e)
 		snprintf(sql, sizeof sql, "%s", db->ops->begin_sql);
 	else
 		savepoint_sql(sql, sizeof sql, "SAVEPOINT", db->depth + 1);
+	if (db->depth == 0 && db->ops->writer_enter)
+		db->ops->writer_enter(db);
 	struct db_fail f;
-	if (tx_run(db, sql, &f) < 0)
+	if (tx_run(db, sql, &f) < 0) {
+		if (db->depth == 0 && db->ops->writer_leave)
+			db->ops->writer_leave(db);
 		return db_fail_report(db, &f, sql, e);
+	}
 	db->depth++;
 	return 0;
 }
@@ -422,6 +427,8 @@ static void tx_undo_level(struct db *db)
 			log_warn("db: rollback to savepoint failed: %s", f.detail);
 	}
 	db->depth--;
+	if (db->depth == 0 && db->ops->writer_leave)
+		db->ops->writer_leave(db);
 	/* A savepoint that could not be undone leaves the outer levels in an
 	 * unknown state: they may only be rolled back too. */
 	db->failed = db->depth > 0 && (broken || !db->ops->tx_open(db));
@@ -449,6 +456,8 @@ int db_commit(struct db *db, struct err *e)
 		return -1;
 	}
 	db->depth--;
+	if (db->depth == 0 && db->ops->writer_leave)
+		db->ops->writer_leave(db);
 	return 0;
 }
 

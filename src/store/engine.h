@@ -75,6 +75,12 @@ struct db_ops {
 	int (*exec_script)(struct db *db, const char *sql, struct db_fail *f);
 	/* 1 while the engine itself has a transaction open. */
 	int (*tx_open)(struct db *db);
+	/* Optional: called before the outermost BEGIN and after the
+	 * transaction ends (commit or rollback).  SQLite queues this process's
+	 * writers here rather than in its busy handler, whose sleeps of up to
+	 * 100 ms would otherwise decide the tail latency of every write. */
+	void (*writer_enter)(struct db *db);
+	void (*writer_leave)(struct db *db);
 
 	int (*res_next)(struct db_res *r);
 	int (*res_ncols)(const struct db_res *r);

@@ -17,11 +17,14 @@
  */
 #include "engine.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../util/buf.h"
 #include "../util/log.h"
@@ -46,6 +49,7 @@ struct sq_stmt {
 struct sq_db {
 	struct db base;
 	sqlite3 *h;
+	int writer; /* holds the process's writer lock (see sq_writer_enter) */
 	struct sq_stmt *bucket[SQ_BUCKETS];
 	struct sq_stmt *newest, *oldest;
 	int ncached;
@@ -503,6 +507,32 @@ static int sq_open(const char *path, struct db **out, struct err *e)
 	return 0;
 }
 
+/* SQLite lets one writer in at a time; the others spin in its busy
+ * handler, sleeping 1..100 ms between tries, so under load a write waits
+ * for the handler's next wake-up rather than for the writer before it.
+ * Writers of this process queue on a mutex instead and go in as soon as the
+ * previous one commits.  Other processes (kefu CLI commands) still meet
+ * the busy handler.  The wait is bounded by the busy timeout; after it the
+ * BEGIN proceeds and reports "database is locked" as before. */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sq_writer_enter(struct db *db)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SQ_BUSY_MS / 1000;
+	sq(db)->writer = pthread_mutex_timedlock(&writer_lock, &until) == 0;
+}
+
+static void sq_writer_leave(struct db *db)
+{
+	struct sq_db *d = sq(db);
+	if (d->writer) {
+		d->writer = 0;
+		pthread_mutex_unlock(&writer_lock);
+	}
+}
+
 static void sq_close(struct db *db)
 {
 	struct sq_db *d = sq(db);
@@ -522,6 +552,8 @@ const struct db_ops db_sqlite_ops = {
 	.query = sq_query,
 	.exec_script = sq_exec_script,
 	.tx_open = sq_tx_open,
+	.writer_enter = sq_writer_enter,
+	.writer_leave = sq_writer_leave,
 	.res_next = sq_res_next,
 	.res_ncols = sq_res_ncols,
 	.res_name = sq_res_name,
