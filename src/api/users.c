@@ -84,66 +84,56 @@ static json_t *audit_detail(const json_t *body)
 	return d;
 }
 
-static void users_create(struct req *r)
+/* Creating (id 0) and changing a user share everything but the core call
+ * and the self-protection rule. */
+static int self_change_ok(struct req *r, int64_t id, const struct user_input *in,
+			  struct err *e)
+{
+	const struct principal *who = &api_ctx(r)->who;
+	if (id == who->user_id && (in->active == 0 || (in->role_id && in->role_id != who->role_id))) {
+		err_set(e, 422, "unprocessable",
+			"you cannot deactivate yourself or change your own role");
+		return -1;
+	}
+	return 0;
+}
+
+static void user_write(struct req *r, int64_t id)
 {
 	json_t *body = req_json(r);
 	if (!body)
 		return;
 	struct user_input in;
 	struct err e = {0};
-	int64_t id;
-	if (read_user(r, body, &in, &e) < 0)
-		goto fail;
-	if (in.active < 0)
-		in.active = 1;
-	if (api_begin(r) < 0)
-		goto out;
-	if (user_create(api_scope(r), &in, &id, &e) < 0)
-		goto fail;
-	json_t *d = audit_detail(body);
-	int rc = api_audit(r, "user.create", "user", id, d);
-	json_decref(d);
-	if (rc == 0)
-		reply_user(r, 201, id);
-	goto out;
-fail:
-	api_fail(r, &e);
-out:
+	int create = id == 0;
+	if (read_user(r, body, &in, &e) < 0 || self_change_ok(r, id, &in, &e) < 0) {
+		api_fail(r, &e);
+	} else if (api_begin(r) == 0) {
+		if (create && in.active < 0)
+			in.active = 1;
+		if ((create ? user_create(api_scope(r), &in, &id, &e)
+			    : user_update(api_scope(r), id, &in, &e)) < 0) {
+			api_fail(r, &e);
+		} else {
+			json_t *d = audit_detail(body);
+			if (api_audit(r, create ? "user.create" : "user.update", "user", id, d) == 0)
+				reply_user(r, create ? 201 : 200, id);
+			json_decref(d);
+		}
+	}
 	json_decref(body);
+}
+
+static void users_create(struct req *r)
+{
+	user_write(r, 0);
 }
 
 static void users_update(struct req *r)
 {
 	int64_t id;
-	if (api_id(r, 0, &id) < 0)
-		return;
-	json_t *body = req_json(r);
-	if (!body)
-		return;
-	struct user_input in;
-	struct err e = {0};
-	if (read_user(r, body, &in, &e) < 0)
-		goto fail;
-	const struct principal *who = &api_ctx(r)->who;
-	if (id == who->user_id && (in.active == 0 || (in.role_id && in.role_id != who->role_id))) {
-		err_set(&e, 422, "unprocessable",
-			"you cannot deactivate yourself or change your own role");
-		goto fail;
-	}
-	if (api_begin(r) < 0)
-		goto out;
-	if (user_update(api_scope(r), id, &in, &e) < 0)
-		goto fail;
-	json_t *d = audit_detail(body);
-	int rc = api_audit(r, "user.update", "user", id, d);
-	json_decref(d);
-	if (rc == 0)
-		reply_user(r, 200, id);
-	goto out;
-fail:
-	api_fail(r, &e);
-out:
-	json_decref(body);
+	if (api_id(r, 0, &id) == 0)
+		user_write(r, id);
 }
 
 static void users_get(struct req *r)
