@@ -742,8 +742,8 @@ static void put_attrs(struct san *s, const GumboElement *e)
 			s->rep.removed_attrs++;
 			continue;
 		}
-		put_attr(s->out, a->name, s->val.data ? s->val.data : "",
-			 s->val.len);
+		put_attr(s->out, r->name, s->val.data ? s->val.data : "",
+			 s->val.len); /* our spelling of the name */
 	}
 	if (link) /* a new, unprivileged browsing context, no referrer */
 		buf_puts(s->out, " target=\"_blank\" "

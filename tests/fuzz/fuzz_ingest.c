@@ -21,6 +21,20 @@
 
 static struct db *db;
 static int64_t account_id, channel_id;
+static char path[96];
+
+/* The database is scratch: remove it (and its WAL) when the run ends. */
+static void cleanup(void)
+{
+	char p[128];
+	db_close(db);
+	db = NULL;
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
 
 static void die(const char *what, const struct err *e)
 {
@@ -34,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	struct err e = {0};
-	char url[128], path[96];
+	char url[128];
 	snprintf(path, sizeof path, "/tmp/kefu-fuzz-ingest-%d.db", (int)getpid());
 	unlink(path);
 	snprintf(url, sizeof url, "sqlite://%s", path);
@@ -52,6 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (channel_create(&s, "api", "fuzz", NULL, &channel_id, token, &e) < 0 ||
 	    db_commit(db, &e) < 0)
 		die("channel", &e);
+	atexit(cleanup);
 	return 0;
 }
 

@@ -41,6 +41,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "http/internal.h"
 
 /* Cases where Kefu's verdict legitimately differs from llhttp's, by
@@ -130,45 +132,11 @@ static void msg_free(struct msg *m)
 
 /* ---- reading the corpus ---- */
 
-static int hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode one escape at s (a backslash); returns the chars used, 0 if it
- * is a literal backslash. */
-static size_t unescape1(const char *s, const char *end, char *out)
-{
-	if (s + 1 >= end)
-		return 0;
-	switch (s[1]) {
-	case 'r': *out = '\r'; return 2;
-	case 'n': *out = '\n'; return 2;
-	case 't': *out = '\t'; return 2;
-	case 'f': *out = '\f'; return 2;
-	case '0': *out = '\0'; return 2;
-	case 'x':
-		if (s + 3 < end && hexdig(s[2]) >= 0 && hexdig(s[3]) >= 0) {
-			*out = (char)(hexdig(s[2]) * 16 + hexdig(s[3]));
-			return 4;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 /* Append one decoded escape; \xHH above 0x7f becomes two UTF-8 bytes. */
 static size_t unescape_to(const char *s, const char *end, struct buf *out)
 {
 	char c;
-	size_t k = unescape1(s, end, &c);
+	size_t k = fixture_unescape1(s, end, "rntf0", &c);
 	if (!k)
 		return 0;
 	unsigned char u = (unsigned char)c;
@@ -217,27 +185,13 @@ static void decode_span(const char *v, struct buf *out)
 	while (s < end) {
 		char c;
 		size_t k;
-		if (*s == '\\' && s[1] != 'x' && (k = unescape1(s, end, &c))) {
+		if (*s == '\\' && s[1] != 'x' && (k = fixture_unescape1(s, end, "rntf0", &c))) {
 			buf_putc(out, c);
 			s += k;
 		} else {
 			buf_putc(out, *s++);
 		}
 	}
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	fclose(f);
-	return buf_steal(&b);
 }
 
 static void meta_type(const char *line, char *out, size_t n)
@@ -259,7 +213,7 @@ static void walk_file(const char *dir, const char *file, case_fn fn, struct tota
 	char path[2048];
 	if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
 		fail_msg("path too long");
-	char *text = slurp(path);
+	char *text = fixture_slurp(path, NULL);
 	assert_non_null(text);
 	char heading[160] = "", type[64] = "";
 	char seen[64][160];
@@ -633,7 +587,7 @@ static void decode_raw(const char *s, size_t n, struct buf *out, int crlf)
 			s++;
 		} else if (crlf && *s == '\\' && s + 1 < end && s[1] == '\n') {
 			s += 2;
-		} else if (*s == '\\' && (k = unescape1(s, end, &c))) {
+		} else if (*s == '\\' && (k = fixture_unescape1(s, end, "rntf0", &c))) {
 			buf_putc(out, c);
 			s += k;
 		} else {
@@ -844,7 +798,7 @@ static int fx_case(const char *dir, const char *name)
 	char path[2048];
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		fail_msg("path too long");
-	char *text = slurp(path);
+	char *text = fixture_slurp(path, NULL);
 	assert_non_null(text);
 	char *sep = strstr(text, "\n---\n");
 	if (!sep)

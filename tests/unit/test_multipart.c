@@ -15,58 +15,10 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "http/multipart.h"
 #include "util/buf.h"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	fclose(f);
-	if (!b.data)
-		buf_puts(&b, "");
-	return buf_steal(&b);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* s[0] is a backslash: the escaped byte into *out, returns the length of
- * the escape (0: not an escape, the backslash is literal). */
-static size_t unescape1(const char *s, const char *end, char *out)
-{
-	if (s + 1 >= end)
-		return 0;
-	switch (s[1]) {
-	case 'r': *out = '\r'; return 2;
-	case 'n': *out = '\n'; return 2;
-	case 't': *out = '\t'; return 2;
-	case '0': *out = '\0'; return 2;
-	case '\\': *out = '\\'; return 2;
-	case 'x':
-		if (s + 3 < end && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
-			*out = (char)(hexval(s[2]) * 16 + hexval(s[3]));
-			return 4;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
 
 /* Escapes into bytes; crlf: a newline is CRLF and a backslash ending a line
  * joins it to the next. */
@@ -82,7 +34,7 @@ static void decode_raw(const char *s, size_t n, struct buf *out, int crlf)
 			s++;
 		} else if (crlf && *s == '\\' && s + 1 < end && s[1] == '\n') {
 			s += 2;
-		} else if (*s == '\\' && (k = unescape1(s, end, &c))) {
+		} else if (*s == '\\' && (k = fixture_unescape1(s, end, "rnt0\\", &c))) {
 			buf_putc(out, c);
 			s += k;
 		} else {
@@ -236,7 +188,7 @@ static int fx_case(const char *dir, const char *name)
 	char path[2048];
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		fail_msg("path too long");
-	char *text = slurp(path);
+	char *text = fixture_slurp(path, NULL);
 	assert_non_null(text);
 	char *sep = strstr(text, "\n---\n");
 	if (!sep)

@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,25 +265,6 @@ static const char *fixture_dir(void)
 	return dir;
 }
 
-/* The whole file, NUL-terminated (it may hold NULs itself); NULL when
- * it cannot be opened. */
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t k;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, k);
-	fclose(f);
-	if (!b.data)
-		buf_append(&b, "", 0);
-	*n = b.len;
-	return buf_steal(&b);
-}
-
 /* ------------------------------------------------------------------ */
 /* fixture cases                                                       */
 
@@ -416,10 +399,10 @@ static void test_fixture(void **state)
 	const char *dir = fixture_dir();
 	size_t in_n, want_n;
 	snprintf(path, sizeof path, "%s/%s.html", dir, c->name);
-	char *in = slurp(path, &in_n);
+	char *in = fixture_slurp(path, &in_n);
 	assert_non_null(in);
 	snprintf(path, sizeof path, "%s/%s.expected", dir, c->name);
-	char *want = slurp(path, &want_n);
+	char *want = fixture_slurp(path, &want_n);
 	if (!want)
 		fail_msg("%s missing", path);
 	snprintf(path, sizeof path, "%s/%s.opts", dir, c->name);
@@ -746,7 +729,7 @@ static void corpus_walk(const char *dir)
 			continue;
 		}
 		size_t n;
-		char *raw = slurp(path, &n);
+		char *raw = fixture_slurp(path, &n);
 		if (!raw)
 			continue;
 		const char *h = NULL;

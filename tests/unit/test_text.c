@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,17 +52,6 @@ struct tcase {
 static struct tcase *cases;
 static size_t ncases;
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char *unescape(const char *s, size_t n, size_t *outn)
 {
 	char *o = malloc(n + 1);
@@ -78,9 +69,9 @@ static char *unescape(const char *s, size_t n, size_t *outn)
 			o[k++] = '\n';
 		else if (c == '\\')
 			o[k++] = '\\';
-		else if (c == 'x' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			 hexval(s[i + 2]) >= 0) {
-			o[k++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		else if (c == 'x' && i + 2 < n && fixture_hexval(s[i + 1]) >= 0 &&
+			 fixture_hexval(s[i + 2]) >= 0) {
+			o[k++] = (char)(fixture_hexval(s[i + 1]) * 16 + fixture_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			o[k++] = '\\';

@@ -1,0 +1,56 @@
+/* fixture.c -- see fixture.h. */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+char *fixture_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t k;
+	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, k);
+	fclose(f);
+	if (!b.data)
+		buf_append(&b, "", 0);
+	if (len)
+		*len = b.len;
+	return buf_steal(&b);
+}
+
+int fixture_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t fixture_unescape1(const char *s, const char *end, const char *escapes,
+			 char *out)
+{
+	static const char from[] = "rntf0\\", to[] = "\r\n\t\f\0\\";
+	if (s + 1 >= end)
+		return 0;
+	if (s[1] == 'x') {
+		if (s + 3 < end && fixture_hexval(s[2]) >= 0 && fixture_hexval(s[3]) >= 0) {
+			*out = (char)(fixture_hexval(s[2]) * 16 + fixture_hexval(s[3]));
+			return 4;
+		}
+		return 0;
+	}
+	const char *k = s[1] ? strchr(from, s[1]) : NULL;
+	if (!k || !strchr(escapes, s[1]))
+		return 0;
+	*out = to[k - from];
+	return 2;
+}
