@@ -21,6 +21,7 @@
 #include <unicode/utf8.h>
 
 #include "text/internal.h"
+#include "util/log.h"
 
 /* ------------------------------------------------------------------ */
 /* friso                                                               */
@@ -35,6 +36,8 @@ static struct {
 	friso_t friso;
 	friso_config_t cfg;
 	friso_task_t task;
+	char dir[512]; /* checked by text_init, loaded on the first query */
+	int tried;     /* the load was attempted (it is not retried) */
 } fz = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The configuration is built here rather than read from /etc/friso/
@@ -62,8 +65,24 @@ int text_friso_load(const char *dir, struct err *e)
 		}
 	}
 	/* friso concatenates the directory and the file names itself. */
-	snprintf(path, sizeof path, "%s%s", dir, dir[dl - 1] == '/' ? "" : "/");
+	pthread_mutex_lock(&fz.mu);
+	snprintf(fz.dir, sizeof fz.dir, "%s%s", dir, dir[dl - 1] == '/' ? "" : "/");
+	fz.tried = 0;
+	pthread_mutex_unlock(&fz.mu);
+	return 0;
+}
 
+/* Loading the dictionary takes ~100 ms and ~10 MB, and only queries need
+ * it, so it happens on the first query (under fz.mu) rather than at every
+ * start of kefu.  A dictionary that turns out empty is logged once; queries
+ * then fall back to single characters (still correct, less precise). */
+static void text_friso_unload(void);
+
+static void friso_ensure(void)
+{
+	if (fz.friso || fz.tried)
+		return;
+	fz.tried = 1;
 	fz.friso = friso_new();
 	fz.friso->charset = FRISO_UTF8;
 	fz.cfg = friso_new_config();
@@ -74,18 +93,17 @@ int text_friso_load(const char *dir, struct err *e)
 	fz.cfg->en_sseg = 0;   /* only CJK text reaches friso */
 	friso_set_mode(fz.cfg, __FRISO_COMPLEX_MODE__);
 	fz.friso->dic = friso_dic_new();
-	friso_dic_load_from_ifile(fz.friso, fz.cfg, path, fz.cfg->max_len * 3);
+	friso_dic_load_from_ifile(fz.friso, fz.cfg, fz.dir, fz.cfg->max_len * 3);
 	if (friso_spec_dic_size(fz.friso->dic, __LEX_CJK_WORDS__) == 0) {
-		ERR_INTERNAL(e, "friso dictionary in %s has no words "
-				"(reinstall friso-dict)", path);
-		text_friso_free();
-		return -1;
+		log_error("friso dictionary in %s has no words (reinstall friso-dict); "
+			  "searching by single characters", fz.dir);
+		text_friso_unload();
+		return;
 	}
 	fz.task = friso_new_task();
-	return 0;
 }
 
-void text_friso_free(void)
+static void text_friso_unload(void)
 {
 	if (fz.task)
 		friso_free_task(fz.task);
@@ -96,6 +114,15 @@ void text_friso_free(void)
 	fz.task = NULL;
 	fz.friso = NULL;
 	fz.cfg = NULL;
+}
+
+void text_friso_free(void)
+{
+	pthread_mutex_lock(&fz.mu);
+	text_friso_unload();
+	fz.tried = 0;
+	fz.dir[0] = '\0';
+	pthread_mutex_unlock(&fz.mu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -228,9 +255,12 @@ static size_t friso_words(const char *p, size_t n, struct qword *w, size_t nw)
 	size_t pos = 0;
 
 	pthread_mutex_lock(&fz.mu);
-	friso_set_text(fz.task, s);
+	friso_ensure();
 	friso_token_t tok;
-	while (pos < n && (tok = fz.cfg->next_token(fz.friso, fz.cfg, fz.task))) {
+	if (fz.friso)
+		friso_set_text(fz.task, s);
+	while (fz.friso && pos < n &&
+	       (tok = fz.cfg->next_token(fz.friso, fz.cfg, fz.task))) {
 		size_t l = strlen(tok->word);
 		if (l == 0 || l > n - pos || memcmp(s + pos, tok->word, l) != 0)
 			break;
@@ -244,7 +274,8 @@ static size_t friso_words(const char *p, size_t n, struct qword *w, size_t nw)
 	}
 	/* Drop the task's pointer to s: the next query sets its own text. */
 	static char empty[1];
-	friso_set_text(fz.task, empty);
+	if (fz.friso)
+		friso_set_text(fz.task, empty);
 	pthread_mutex_unlock(&fz.mu);
 
 	while (pos < n) {
