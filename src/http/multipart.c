@@ -39,6 +39,7 @@
 #include <unicode/utf8.h>
 
 #include "../util/buf.h"
+#include "../util/hex.h"
 
 static int bad(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -78,17 +79,6 @@ static int is_attr_char(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return 1;
 	return c && strchr("!#$&+-.^_`|~", c) != NULL;
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static const char *ows(const char *s)
@@ -295,8 +285,8 @@ static int ext_value(const char *v, struct buf *out)
 	for (const char *p = q2 + 1; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '%') {
-			int a = hexval((unsigned char)p[1]);
-			int b = a >= 0 ? hexval((unsigned char)p[2]) : -1;
+			int a = hex_value((unsigned char)p[1]);
+			int b = a >= 0 ? hex_value((unsigned char)p[2]) : -1;
 			if (b < 0)
 				return -1;
 			c = (unsigned char)(a * 16 + b);

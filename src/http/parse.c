@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util/hex.h"
 #include "internal.h"
 
 /* Memory kept between requests on one connection, beyond which it is
@@ -87,17 +88,6 @@ static int is_tchar(unsigned char c)
 	    (c >= 'A' && c <= 'Z'))
 		return 1;
 	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int is_qdtext(unsigned char c)
@@ -262,7 +252,7 @@ static int scan_chunk_ext(struct http_parse *ps, unsigned char c)
 
 static int scan_chunk_size(struct http_parse *ps, unsigned char c)
 {
-	int v = hexval(c);
+	int v = hex_value((unsigned char)c);
 	if (v >= 0) {
 		if (ps->sc_chunk_left >> 56)
 			return fail(ps, 413, "payload_too_large", "chunk too large");
@@ -536,8 +526,8 @@ static int decode_path(struct http_parse *ps, size_t off, size_t n)
 			d[j++] = s[i];
 			continue;
 		}
-		int a = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		int b = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+		int a = i + 1 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+		int b = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
 		if (a < 0 || b < 0)
 			return BAD(ps, "invalid percent-encoding in path");
 		if (a == 0 && b == 0)

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../util/hex.h"
 #include "internal.h"
 
 #define REQ_KEEP_BYTES (64 * 1024) /* reply memory kept between requests */
@@ -51,17 +52,6 @@ const char *req_param(const struct req *r, int i)
 	return i >= 0 && i < r->nparams ? r->params[i] : NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Form-style decoding of s[0..n): '+' is a space; a broken escape stays
  * as written. */
 static void form_decode(const char *s, size_t n, struct buf *out)
@@ -71,7 +61,7 @@ static void form_decode(const char *s, size_t n, struct buf *out)
 		if (s[i] == '+')
 			buf_putc(out, ' ');
 		else if (s[i] == '%' && i + 2 < n &&
-			 (a = hexval(s[i + 1])) >= 0 && (b = hexval(s[i + 2])) >= 0) {
+			 (a = hex_value((unsigned char)s[i + 1])) >= 0 && (b = hex_value((unsigned char)s[i + 2])) >= 0) {
 			buf_putc(out, (char)(a * 16 + b));
 			i += 2;
 		} else

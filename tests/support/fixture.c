@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/hex.h"
 
 char *fixture_slurp(const char *path, size_t *len)
 {
@@ -26,13 +27,7 @@ char *fixture_slurp(const char *path, size_t *len)
 
 int fixture_hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_value(c);
 }
 
 size_t fixture_unescape1(const char *s, const char *end, const char *escapes,
