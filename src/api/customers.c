@@ -161,7 +161,7 @@ static void customers_history(struct req *r)
 	if (api_id(r, 0, &id) < 0)
 		return;
 	struct err e = {0};
-	json_t *h = customer_history(api_scope(r), id, &e);
+	json_t *h = customer_history(api_scope(r), &api_ctx(r)->who, id, &e);
 	if (!h)
 		api_fail(r, &e);
 	else

@@ -7,8 +7,10 @@
 
 #include "../util/buf.h"
 #include "../util/clock.h"
+#include "../store/sqlb.h"
 #include "rowjson.h"
 #include "tags.h"
+#include "ticket.h"
 #include "user.h"
 
 void customer_mask_phone(const char *in, char *out, size_t n)
@@ -725,7 +727,24 @@ out:
 	return rc;
 }
 
-json_t *customer_history(const struct scope *s, int64_t id, struct err *e)
+/* One of the history's two queries, limited to tickets p may see. */
+static int history_query(const struct scope *s, const struct principal *p,
+			 const char *head, const char *tail, int64_t id,
+			 struct db_res **res, struct err *e)
+{
+	struct sqlb b;
+	sqlb_init(&b, 2);
+	sqlb_add(&b, head);
+	sqlb_bind(&b, " AND t.customer_id = ?", DB_INT(id));
+	ticket_scope_sql(&b, p);
+	sqlb_add(&b, tail);
+	int rc = db_sq(s, b.sql.data, b.v, b.n, res, e);
+	sqlb_free(&b);
+	return rc;
+}
+
+json_t *customer_history(const struct scope *s, const struct principal *p,
+			 int64_t id, struct err *e)
 {
 	/* A merged customer has a (possibly empty) history too; an unknown one,
 	 * or one of another account, has none. */
@@ -737,11 +756,10 @@ json_t *customer_history(const struct scope *s, int64_t id, struct err *e)
 	if (found != 1)
 		return NULL;
 	struct db_res *res = NULL;
-	if (db_sq(s, "SELECT t.id, t.number, t.subject, t.status, t.priority, t.origin, "
-		     "t.created_at, t.updated_at FROM tickets t WHERE t.account_id = $1 "
-		     "AND t.customer_id = $2 AND t.merged_into IS NULL "
-		     "ORDER BY t.updated_at DESC, t.id DESC LIMIT 200",
-		  DB_ARGS(DB_INT(id)), &res, e) < 0)
+	if (history_query(s, p, "SELECT t.id, t.number, t.subject, t.status, t.priority, "
+			  "t.origin, t.created_at, t.updated_at FROM tickets t WHERE "
+			  "t.account_id = $1 AND t.merged_into IS NULL",
+			  " ORDER BY t.updated_at DESC, t.id DESC LIMIT 200", id, &res, e) < 0)
 		return NULL;
 	json_t *tickets = json_array();
 	while (res && db_res_next(res)) {
@@ -754,11 +772,10 @@ json_t *customer_history(const struct scope *s, int64_t id, struct err *e)
 		json_array_append_new(tickets, t);
 	}
 	db_res_free(res);
-	if (db_sq(s, "SELECT m.id, m.ticket_id, m.author_kind, m.direction, m.text, "
-		     "m.created_at, t.origin FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-		     "WHERE m.account_id = $1 AND t.customer_id = $2 AND m.internal = 0 "
-		     "ORDER BY m.id DESC LIMIT 50",
-		  DB_ARGS(DB_INT(id)), &res, e) < 0) {
+	if (history_query(s, p, "SELECT m.id, m.ticket_id, m.author_kind, m.direction, m.text, "
+			  "m.created_at, t.origin FROM messages m JOIN tickets t ON "
+			  "t.id = m.ticket_id WHERE m.account_id = $1 AND m.internal = 0",
+			  " ORDER BY m.id DESC LIMIT 50", id, &res, e) < 0) {
 		json_decref(tickets);
 		return NULL;
 	}

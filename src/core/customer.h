@@ -72,8 +72,11 @@ int customer_merge(const struct scope *s, int64_t source, int64_t target,
 int customer_merge_undo(const struct scope *s, int64_t merge_id,
 			int64_t *source_id, struct err *e);
 
-/* Tickets and recent messages of the customer across all channels. */
-json_t *customer_history(const struct scope *s, int64_t id, struct err *e);
+/* Tickets and recent messages of the customer across all channels, as far
+ * as p's data scope reaches (p NULL: everything). */
+struct principal;
+json_t *customer_history(const struct scope *s, const struct principal *p,
+			 int64_t id, struct err *e);
 
 /* "+8613812345678" -> "+86138****5678": keeps enough to recognise. */
 void customer_mask_phone(const char *in, char *out, size_t n);

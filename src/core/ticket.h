@@ -68,6 +68,10 @@ int ticket_update(const struct scope *s, const struct ticket_actor *a,
  * is outside the principal's data scope (p NULL: no restriction). */
 json_t *ticket_get(const struct scope *s, const struct principal *p, int64_t id,
 		   struct err *e);
+/* Append " AND (<tickets p may see>)" for a query over tickets aliased t
+ * (nothing for scope all or p NULL). */
+struct sqlb;
+void ticket_scope_sql(struct sqlb *b, const struct principal *p);
 /* 0 when p may see the ticket, -1 (404) otherwise. */
 int ticket_visible(const struct scope *s, const struct principal *p, int64_t id,
 		   struct err *e);

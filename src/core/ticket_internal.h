@@ -27,8 +27,6 @@
 	"LEFT JOIN channels ch ON ch.id = t.channel_id "
 
 json_t *ticket_row_json(struct db_res *res);
-/* Appends the data-scope condition for p (nothing for scope all / NULL). */
-void ticket_scope_sql(struct sqlb *b, const struct principal *p);
 const char *ticket_priority_raise(const char *p);
 int ticket_check_people(const struct scope *s, int64_t team_id,
 			int64_t assignee_id, struct err *e);

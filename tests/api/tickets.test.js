@@ -149,6 +149,13 @@ test('data scope: an agent sees their teams\' and their own tickets only', async
   assert.ok(!listed.includes(foreign.id));
   assert.ok(!listed.includes(nobody.id));
   assert.equal((await sup.get(`/api/v1/tickets/${foreign.id}`)).status, 200);
+  // nor through the customer's history
+  const hist = (await agent.get(`/api/v1/customers/${foreign.customer.id}/history`)).body;
+  assert.deepEqual(hist.tickets, []);
+  assert.deepEqual(hist.messages, []);
+  const full = (await sup.get(`/api/v1/customers/${foreign.customer.id}/history`)).body;
+  assert.deepEqual(full.tickets.map((x) => x.id), [foreign.id]);
+  assert.equal(full.messages.length, 1);
 });
 
 test('notes with @mentions stay internal', async () => {
