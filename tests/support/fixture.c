@@ -1,7 +1,9 @@
 /* fixture.c -- see fixture.h. */
 #include "fixture.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -48,4 +50,40 @@ size_t fixture_unescape1(const char *s, const char *end, const char *escapes,
 		return 0;
 	*out = to[k - from];
 	return 2;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fixture_run_dir(const char *subdir, const char *ext,
+		    int (*run)(const char *dir, const char *name), int *failed)
+{
+	const char *src = getenv("KEFU_SOURCE_DIR");
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/%s", src ? src : ".", subdir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	char **names = NULL;
+	size_t nn = 0, cap = 0, el = strlen(ext);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l <= el || strcmp(de->d_name + l - el, ext) != 0)
+			continue;
+		if (nn == cap)
+			names = xrealloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
+		names[nn++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof *names, cmp_names);
+	*failed = 0;
+	for (size_t i = 0; i < nn; i++) {
+		*failed += !run(dir, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return (int)nn;
 }

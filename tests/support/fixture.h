@@ -19,4 +19,11 @@ int fixture_hexval(int c);
 size_t fixture_unescape1(const char *s, const char *end, const char *escapes,
 			 char *out);
 
+/* Run `run(dir, name)` on every file of $KEFU_SOURCE_DIR/<subdir> whose name
+ * ends in `ext`, in name order (a fixture folder: one case a file).
+ * Returns the number of cases, or -1 when the folder cannot be read;
+ * *failed counts the runs that returned 0. */
+int fixture_run_dir(const char *subdir, const char *ext,
+		    int (*run)(const char *dir, const char *name), int *failed);
+
 #endif

@@ -835,26 +835,10 @@ static int fx_case(const char *dir, const char *name)
 static void test_fixtures(void **state)
 {
 	(void)state;
-	const char *src = getenv("KEFU_SOURCE_DIR");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/fixtures/http/parse", src ? src : "/work/main");
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s", dir);
-	char *names[256];
-	int nn = 0, failed = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && nn < 256) {
-		size_t l = strlen(de->d_name);
-		if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0)
-			names[nn++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, (size_t)nn, sizeof names[0], cmp_names);
-	for (int i = 0; i < nn; i++) {
-		failed += !fx_case(dir, names[i]);
-		free(names[i]);
-	}
+	int failed = 0;
+	int nn = fixture_run_dir("tests/fixtures/http/parse", ".txt", fx_case, &failed);
+	if (nn < 0)
+		fail_msg("cannot open tests/fixtures/http/parse");
 	printf("fixtures: %d cases, %d passed, %d failed\n", nn, nn - failed, failed);
 	assert_true(nn >= 40);
 	assert_int_equal(failed, 0);

@@ -5,7 +5,6 @@
  * parts point into the body, names are non-empty and file names are clean
  * UTF-8.  Each case is reported by name.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,34 +233,13 @@ static int fx_case(const char *dir, const char *name)
 	return ok;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void test_fixtures(void **state)
 {
 	(void)state;
-	const char *src = getenv("KEFU_SOURCE_DIR");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/fixtures/multipart", src ? src : "/work/main");
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s", dir);
-	char *names[512];
-	int nn = 0, failed = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && nn < 512) {
-		size_t l = strlen(de->d_name);
-		if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0)
-			names[nn++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, (size_t)nn, sizeof names[0], cmp_names);
-	for (int i = 0; i < nn; i++) {
-		failed += !fx_case(dir, names[i]);
-		free(names[i]);
-	}
+	int failed = 0;
+	int nn = fixture_run_dir("tests/fixtures/multipart", ".txt", fx_case, &failed);
+	if (nn < 0)
+		fail_msg("cannot open tests/fixtures/multipart");
 	printf("fixtures: %d cases, %d passed, %d failed\n", nn, nn - failed, failed);
 	assert_true(nn >= 40);
 	assert_int_equal(failed, 0);
