@@ -9,6 +9,7 @@
 
 #include "channels/channels.h"
 #include "core/account.h"
+#include "core/events.h"
 #include "core/role.h"
 #include "core/user.h"
 #include "demo_data.h"
@@ -63,6 +64,7 @@ int cli_domain_init(void)
 {
 	struct err e = {0};
 	channels_register_all();
+	events_install(NULL); /* number events at commit; the hub replaces it */
 	if (text_init(&e) < 0) {
 		fprintf(stderr, "kefu: search: %s\n", e.msg);
 		return -1;

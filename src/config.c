@@ -55,6 +55,8 @@ static const struct setting settings[] = {
 	{"delivery-timeout", K_INT, S(delivery_timeout_s), "10", "seconds an outgoing webhook or channel reply may take before the attempt counts as failed"},
 	{"delivery-max-attempts", K_INT, S(delivery_max_attempts), "12", "attempts at an outgoing delivery before it is marked failed"},
 	{"delivery-lease", K_INT, S(delivery_lease_s), "60", "seconds a node holds a claimed delivery; a crashed node's deliveries are retried after it (must exceed delivery-timeout)"},
+	{"presence-idle", K_INT, S(presence_idle_s), "600", "seconds without activity in any of an agent's consoles before they show as away"},
+	{"event-retention", K_INT, S(event_retention_days), "7", "days real-time events are kept for clients that reconnect (older ones get a resync)"},
 	{"delivery-backoff", K_INT, S(delivery_backoff_s), "30", "seconds before the first retry of a failed delivery; doubles per attempt (jittered, at most 6 hours)"},
 };
 #undef S

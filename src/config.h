@@ -42,6 +42,8 @@ struct config {
 	int64_t delivery_max_attempts;
 	int64_t delivery_lease_s;
 	int64_t delivery_backoff_s;
+	int64_t presence_idle_s;
+	int64_t event_retention_days;
 };
 
 /* Fill cfg from argv (flags "--name value" or "--name=value"), the

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "core/account.h"
+#include "core/channel.h"
 #include "core/role.h"
 #include "core/team.h"
 #include "core/user.h"
@@ -93,8 +94,43 @@ static int ensure_user(const struct scope *s, const struct demo_user *u,
 	return rc;
 }
 
+/* The website chat channel the demo page's widget talks to; its public
+ * key into key. */
+static int ensure_web_channel(const struct scope *s, char *key, size_t n, struct err *e)
+{
+	static const char *const cfg =
+		"{\"color\":\"#1677ff\",\"greeting\":{\"zh-CN\":\"您好！请问有什么可以帮您？\","
+		"\"zh-TW\":\"您好！請問有什麼可以幫您？\",\"en\":\"Hi! How can we help you today?\"},"
+		"\"prechat\":[{\"name\":\"name\",\"type\":\"text\",\"required\":false,"
+		"\"label\":{\"zh-CN\":\"您的称呼\",\"zh-TW\":\"您的稱呼\",\"en\":\"Your name\"}},"
+		"{\"name\":\"email\",\"type\":\"email\",\"required\":false,"
+		"\"label\":{\"zh-CN\":\"邮箱（离线时回复到这里）\",\"zh-TW\":\"電郵（離線時回覆到這裡）\","
+		"\"en\":\"Email (for replies while we are away)\"}}]}";
+	int64_t id;
+	int found = db_sq_int(s, "SELECT id FROM channels WHERE account_id = $1 AND type = 'web' "
+				 "ORDER BY id LIMIT 1", DB_NOARGS, &id, e);
+	if (found < 0)
+		return -1;
+	if (!found) {
+		json_t *c = json_loads(cfg, 0, NULL);
+		char token[CHANNEL_TOKEN_LEN];
+		int rc = channel_create(s, "web", "网站在线咨询", c, &id, token, e);
+		json_decref(c);
+		if (rc < 0)
+			return -1;
+	}
+	struct db_res *res;
+	if (db_sq(s, "SELECT public_key FROM channels WHERE account_id = $1 AND id = $2",
+		  DB_ARGS(DB_INT(id)), &res, e) < 0)
+		return -1;
+	if (db_res_next(res))
+		snprintf(key, n, "%s", db_res_text(res, 0));
+	db_res_free(res);
+	return 0;
+}
+
 static int fill(struct db *db, int64_t account_id, const struct demo_size *size,
-		struct err *e)
+		char *key, size_t keylen, struct err *e)
 {
 	struct scope s = {db, account_id};
 	for (size_t i = 0; i < sizeof demo_teams / sizeof *demo_teams; i++)
@@ -103,6 +139,8 @@ static int fill(struct db *db, int64_t account_id, const struct demo_size *size,
 	for (size_t i = 0; i < sizeof demo_users / sizeof *demo_users; i++)
 		if (ensure_user(&s, &demo_users[i], e) < 0)
 			return -1;
+	if (ensure_web_channel(&s, key, keylen, e) < 0)
+		return -1;
 	return demo_data_fill(&s, size, e) < 0 ? -1 : 0;
 }
 
@@ -115,9 +153,10 @@ int cli_demo(const struct config *cfg, const struct demo_size *size)
 		return 1;
 	int64_t account_id;
 	struct err e = {0};
+	char key[64] = "";
 	int rc = ensure_account(db, &account_id, &e);
 	if (rc == 0 && (rc = db_begin(db, &e)) == 0) {
-		rc = fill(db, account_id, size, &e);
+		rc = fill(db, account_id, size, key, sizeof key, &e);
 		if (rc < 0)
 			db_rollback(db);
 		else
@@ -132,5 +171,6 @@ int cli_demo(const struct config *cfg, const struct demo_size *size)
 	for (size_t i = 0; i < sizeof demo_users / sizeof *demo_users; i++)
 		printf("login: %s %s %s\n", demo_users[i].email, demo_users[i].password,
 		       demo_users[i].role);
+	printf("chat widget key: %s\n", key);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/hub.h"
 #include "cli.h"
 #include "core/delivery.h"
 #include "core/outbox.h"
@@ -90,7 +91,11 @@ int cli_serve(const struct config *cfg)
 	struct err e = {0};
 	int rc = delivery_start(&dc, &e);
 	if (rc == 0) {
-		rc = http_serve(&hc, &e);
+		rc = hub_start(cfg, &e);
+		if (rc == 0) {
+			rc = http_serve(&hc, &e);
+			hub_stop();
+		}
 		delivery_stop();
 	}
 	if (rc < 0)

@@ -18,8 +18,8 @@
 #include "../core/blob.h"
 #include "../http/multipart.h"
 #include "api.h"
+#include "upload.h"
 
-#define UPLOAD_MAX_FILES 20
 #define DOWNLOAD_CACHE "private, max-age=3600"
 
 static void blob_root(struct req *r, struct buf *out)
@@ -27,10 +27,34 @@ static void blob_root(struct req *r, struct buf *out)
 	buf_printf(out, "%s/blobs", api_worker(r)->app->cfg->data);
 }
 
-struct upload {
-	const struct multipart_part *part;
-	struct blob_attachment a;
-};
+int api_upload_read(struct req *r, const struct multipart_part *p, struct upload *u,
+		    int64_t uploader)
+{
+	memset(u, 0, sizeof *u);
+	u->part = p;
+	if (!p->filename) {
+		reply_error(r, 400, "invalid", "the file part needs a filename");
+		return -1;
+	}
+	struct buf fn = BUF_INIT;
+	blob_clean_filename(p->filename, &fn);
+	snprintf(u->a.filename, sizeof u->a.filename, "%s", fn.data);
+	buf_free(&fn);
+	struct err e = {0};
+	if (blob_sniff(p->data, p->len, u->a.content_type, &e) < 0) {
+		api_fail(r, &e);
+		return -1;
+	}
+	if (blob_policy(u->a.content_type) == BLOB_REFUSE) {
+		reply_error(r, 415, "unsupported_media_type",
+			    "\"%s\" is %s: programs and scripts are not accepted",
+			    u->a.filename, u->a.content_type);
+		return -1;
+	}
+	u->a.size = (int64_t)p->len;
+	u->a.uploaded_by = uploader;
+	return 0;
+}
 
 /* The file parts of the body into up (n of them), each sniffed and
  * judged; replies and returns -1 when the request must be refused. */
@@ -44,37 +68,15 @@ static int read_files(struct req *r, const struct multipart *m, struct upload *u
 			reply_error(r, 400, "invalid", "only parts named \"file\" are accepted");
 			return -1;
 		}
-		if (!p->filename) {
-			reply_error(r, 400, "invalid", "the file part needs a filename");
-			return -1;
-		}
-		if (!p->filename[0] && p->len == 0)
+		if (p->filename && !p->filename[0] && p->len == 0)
 			continue; /* a file input left empty by a browser */
-		if (*n == UPLOAD_MAX_FILES) {
+		if (*n == API_UPLOAD_MAX_FILES) {
 			reply_error(r, 400, "invalid", "at most %d files per upload",
-				    UPLOAD_MAX_FILES);
+				    API_UPLOAD_MAX_FILES);
 			return -1;
 		}
-		struct upload *u = &up[(*n)++];
-		memset(u, 0, sizeof *u);
-		u->part = p;
-		struct buf fn = BUF_INIT;
-		blob_clean_filename(p->filename, &fn);
-		snprintf(u->a.filename, sizeof u->a.filename, "%s", fn.data);
-		buf_free(&fn);
-		struct err e = {0};
-		if (blob_sniff(p->data, p->len, u->a.content_type, &e) < 0) {
-			api_fail(r, &e);
+		if (api_upload_read(r, p, &up[(*n)++], api_ctx(r)->who.user_id) < 0)
 			return -1;
-		}
-		if (blob_policy(u->a.content_type) == BLOB_REFUSE) {
-			reply_error(r, 415, "unsupported_media_type",
-				    "\"%s\" is %s: programs and scripts are not accepted",
-				    u->a.filename, u->a.content_type);
-			return -1;
-		}
-		u->a.size = (int64_t)p->len;
-		u->a.uploaded_by = api_ctx(r)->who.user_id;
 	}
 	if (*n == 0) {
 		reply_error(r, 400, "invalid", "no file: send it in a part named \"file\"");
@@ -83,21 +85,25 @@ static int read_files(struct req *r, const struct multipart *m, struct upload *u
 	return 0;
 }
 
-/* Blobs first, then the rows: a failure leaves at worst an unnamed blob. */
-static void store(struct req *r, struct upload *up, int n)
+int api_upload_blobs(struct req *r, struct upload *up, int n)
 {
 	struct err e = {0};
 	struct buf root = BUF_INIT;
 	blob_root(r, &root);
-	for (int i = 0; i < n; i++) {
-		if (blob_put(root.data, up[i].part->data, up[i].part->len, up[i].a.sha256, &e) < 0) {
-			api_fail(r, &e);
-			buf_free(&root);
-			return;
-		}
-	}
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = blob_put(root.data, up[i].part->data, up[i].part->len, up[i].a.sha256, &e);
 	buf_free(&root);
-	if (api_begin(r) < 0)
+	if (rc < 0)
+		api_fail(r, &e);
+	return rc;
+}
+
+/* Blobs first, then the rows: a failure leaves at worst an unnamed blob. */
+static void store(struct req *r, struct upload *up, int n)
+{
+	struct err e = {0};
+	if (api_upload_blobs(r, up, n) < 0 || api_begin(r) < 0)
 		return;
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
@@ -131,7 +137,7 @@ static void attachments_upload(struct req *r)
 		api_fail(r, &e);
 		return;
 	}
-	struct upload *up = xcalloc((size_t)m.nparts, sizeof *up);
+	struct upload *up = xcalloc((size_t)m.nparts + 1, sizeof *up);
 	int n;
 	if (read_files(r, &m, up, &n) == 0)
 		store(r, up, n);
@@ -193,18 +199,10 @@ static void disposition(struct buf *out, int inline_ok, const char *name)
 	}
 }
 
-static void attachments_download(struct req *r)
+void api_send_attachment(struct req *r, const struct blob_attachment *a_)
 {
-	int64_t id;
-	if (api_id(r, 0, &id) < 0)
-		return;
-	struct blob_attachment a;
+	const struct blob_attachment a = *a_;
 	struct err e = {0};
-	if (blob_attachment_get(api_scope(r), id, &a, &e) < 0 ||
-	    blob_attachment_readable(api_scope(r), &api_ctx(r)->who, &a, &e) < 0) {
-		api_fail(r, &e);
-		return;
-	}
 	char etag[BLOB_HEX_LEN + 3];
 	snprintf(etag, sizeof etag, "\"%s\"", a.sha256);
 	const char *inm = req_header(r, "if-none-match");
@@ -235,6 +233,20 @@ static void attachments_download(struct req *r)
 	if (!inline_ok) /* should a browser render it anyway, nothing runs */
 		reply_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
 	buf_free(&cd);
+}
+
+static void attachments_download(struct req *r)
+{
+	int64_t id;
+	if (api_id(r, 0, &id) < 0)
+		return;
+	struct blob_attachment a;
+	struct err e = {0};
+	if (blob_attachment_get(api_scope(r), id, &a, &e) < 0 ||
+	    blob_attachment_readable(api_scope(r), &api_ctx(r)->who, &a, &e) < 0)
+		api_fail(r, &e);
+	else
+		api_send_attachment(r, &a);
 }
 
 const struct route api_attachment_routes[] = {

@@ -26,6 +26,8 @@ TABLE(message)
 TABLE(ticket_admin)
 TABLE(channel)
 TABLE(attachment)
+TABLE(realtime)
+TABLE(widget)
 #undef TABLE
 
 #define MAX_ROUTES 256
@@ -56,6 +58,8 @@ static void assemble(void)
 	add(api_ticket_admin_routes, api_ticket_admin_nroutes);
 	add(api_channel_routes, api_channel_nroutes);
 	add(api_attachment_routes, api_attachment_nroutes);
+	add(api_realtime_routes, api_realtime_nroutes);
+	add(api_widget_routes, api_widget_nroutes);
 }
 
 const struct route *api_routes(size_t *n)

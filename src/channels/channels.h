@@ -8,6 +8,7 @@
 #include "../core/channel.h"
 
 extern const struct channel_driver channel_api_driver;
+extern const struct channel_driver channel_web_driver;
 
 /* Register every driver above. */
 void channels_register_all(void);

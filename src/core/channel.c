@@ -78,14 +78,21 @@ int channel_create(const struct scope *s, const char *type, const char *name,
 	if (d->has_inbound_token)
 		make_token(token, hash, prefix);
 	token_random(secret, sizeof secret, 32);
+	/* Public, so it may sit in every page's HTML; random, so keys of
+	 * other accounts cannot be guessed from one's own. */
+	char pk[40] = "";
+	if (d->has_public_key) {
+		memcpy(pk, "pk_", 3);
+		token_random(pk + 3, sizeof pk - 3, 18);
+	}
 	char *cj = json_dumps(c, JSON_COMPACT);
 	int64_t now = clock_now_ms();
 	int rc = db_sq_int(s, "INSERT INTO channels (account_id, type, name, config, "
-			      "token_hash, token_prefix, secret, created_at, updated_at) VALUES "
-			      "($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+			      "token_hash, token_prefix, secret, public_key, created_at, updated_at) "
+			      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
 			   DB_ARGS(DB_TEXT(type), DB_TEXT(name), DB_TEXT(cj),
 				   DB_TEXT(hash[0] ? hash : NULL), DB_TEXT(prefix[0] ? prefix : NULL),
-				   DB_TEXT(secret), DB_INT(now)), id, e);
+				   DB_TEXT(secret), DB_TEXT(pk[0] ? pk : NULL), DB_INT(now)), id, e);
 	free(cj);
 	json_decref(c);
 	return rc == 1 ? 0 : -1;
@@ -158,7 +165,7 @@ int channel_rotate_token(const struct scope *s, int64_t id,
 
 #define CHANNEL_COLS                                                    \
 	"SELECT id, type, name, config, token_prefix, secret, active, "    \
-	"created_at FROM channels "
+	"created_at, public_key FROM channels "
 
 static json_t *row_json(struct db_res *res, int with_secret)
 {
@@ -172,6 +179,9 @@ static json_t *row_json(struct db_res *res, int with_secret)
 		"active", (int)db_res_int(res, 6), "created_at", ts);
 	if (with_secret)
 		json_object_set_new(o, "secret", json_string(db_res_text(res, 5)));
+	if (!db_res_isnull(res, 8))
+		json_object_set_new(json_object_get(o, "config"), "public_key",
+				    json_string(db_res_text(res, 8)));
 	char url[64];
 	snprintf(url, sizeof url, "/api/v1/channels/%lld/inbound", (long long)db_res_int(res, 0));
 	if (prefix)

@@ -25,6 +25,7 @@ struct channel_driver {
 	 * outbox?  Fills url (the endpoint) from the config; 0 no, 1 yes. */
 	int (*reply_target)(const json_t *config, char *url, size_t n);
 	int has_inbound_token; /* accepts messages at /channels/{id}/inbound */
+	int has_public_key;    /* found by a public key (the chat widget's) */
 };
 
 int channel_register(const struct channel_driver *d);

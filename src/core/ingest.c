@@ -11,7 +11,6 @@
 #include "ticket.h"
 #include "ticket_event.h"
 #include "ticket_search.h"
-#include "webhook.h"
 
 static int check(const struct inbound_msg *m, struct err *e)
 {
@@ -191,15 +190,9 @@ static int announce(const struct scope *s, const struct ticket_actor *a,
 		    const struct inbound_msg *m, const struct ingest_result *r,
 		    struct err *e)
 {
-	int rc = webhook_wanted(s, "message.created", e);
-	if (rc > 0) {
-		json_t *msg = message_get(s, r->message_id, e);
-		json_t *data = msg ? json_pack("{so sI sI}", "message", msg, "ticket_id",
-					       (json_int_t)r->ticket_id, "ticket_number",
-					       (json_int_t)r->ticket_number) : NULL;
-		rc = data ? webhook_emit(s, "message.created", data, e) : -1;
-		json_decref(data);
-	}
+	json_t *msg = message_get(s, r->message_id, e);
+	int rc = msg ? message_announce(s, msg, r->ticket_number, e) : -1;
+	json_decref(msg);
 	if (rc >= 0) {
 		json_t *d = json_pack("{sI ss ss}", "ticket_id", (json_int_t)r->ticket_id,
 				      "channel", m->channel_type, "external_id", m->external_id);

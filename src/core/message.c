@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "chat.h"
+#include "events.h"
+#include "webhook.h"
 
 static int check(const struct scope *s, const struct message_new *in, struct err *e)
 {
@@ -204,4 +207,27 @@ int message_move(const struct scope *s, int64_t message_id, int64_t to_ticket,
 	if (n == 0)
 		ERR_NOT_FOUND(e, "message not found");
 	return n > 0 ? 0 : -1;
+}
+
+int message_announce(const struct scope *s, const json_t *msg,
+		     int64_t ticket_number, struct err *e)
+{
+	int64_t ticket_id = json_integer_value(json_object_get(msg, "ticket_id"));
+	json_t *data = json_pack("{sO sI sI}", "message", msg, "ticket_id",
+				 (json_int_t)ticket_id, "ticket_number", (json_int_t)ticket_number);
+	int wanted = webhook_wanted(s, "message.created", e);
+	int rc = wanted < 0 ? -1 : 0;
+	if (wanted > 0)
+		rc = webhook_emit(s, "message.created", data, e);
+	struct event_target t = {.audience = EV_STAFF};
+	if (rc == 0)
+		rc = events_ticket_target(s, ticket_id, &t, e);
+	int64_t customer = t.customer_id;
+	t.customer_id = 0;
+	if (rc == 0)
+		rc = events_add(s, "message.created", &t, data, e);
+	if (rc == 0 && !json_is_true(json_object_get(msg, "internal")))
+		rc = chat_message_event(s, ticket_id, customer, msg, e);
+	json_decref(data);
+	return rc;
 }

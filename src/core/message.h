@@ -42,6 +42,11 @@ json_t *message_get(const struct scope *s, int64_t id, struct err *e);
 int message_list(const struct scope *s, int64_t ticket_id, int with_internal,
 		 json_t *items, struct err *e);
 /* Moves messages between tickets (merge, split). */
+/* Announce a stored message (msg: message_get's object): the webhook
+ * event message.created, the staff real-time event, and for a public
+ * message on a chat ticket the customer's widget event. */
+int message_announce(const struct scope *s, const json_t *msg,
+		     int64_t ticket_number, struct err *e);
 int message_move(const struct scope *s, int64_t message_id, int64_t to_ticket,
 		 struct err *e);
 

@@ -93,13 +93,8 @@ int reply_post(const struct scope *s, const struct ticket_actor *a,
 	if (rc == 0)
 		rc = ticket_on_message(s, a, m->ticket_id, "agent", m->internal, e) < 0 ||
 		     ticket_search_index(s, m->ticket_id, e) < 0 ? -1 : 0;
-	if (rc == 0) {
-		json_t *data = json_pack("{sO sI sI}", "message", msg, "ticket_id",
-					 (json_int_t)m->ticket_id, "ticket_number",
-					 (json_int_t)o.number);
-		rc = webhook_emit(s, "message.created", data, e);
-		json_decref(data);
-	}
+	if (rc == 0)
+		rc = message_announce(s, msg, o.number, e);
 	json_decref(msg);
 	free(o.thread_key);
 	return rc;

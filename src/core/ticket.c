@@ -11,6 +11,8 @@
 
 #include "../store/sqlb.h"
 #include "../util/clock.h"
+#include "chat.h"
+#include "events.h"
 #include "field.h"
 #include "tags.h"
 #include "ticket_event.h"
@@ -81,6 +83,9 @@ json_t *ticket_row_json(struct db_res *res)
 	for (int i = 0; i < 7; i++)
 		json_object_set_new(o, times[i], rj_time(res, 23 + i));
 	json_object_set_new(o, "preview", preview ? json_string(preview) : json_null());
+	json_object_set_new(o, "rating", db_res_isnull(res, 31) ? json_null()
+		: json_pack("{sI so so}", "score", (json_int_t)db_res_int(res, 31),
+			    "comment", rj_text(res, 32), "rated_at", rj_time(res, 33)));
 	return o;
 }
 
@@ -171,21 +176,50 @@ int ticket_tags_store(const struct scope *s, int64_t id, const json_t *tags,
 	return rc;
 }
 
-int ticket_emit(const struct scope *s, int64_t id, const char *event,
-		const json_t *extra, struct err *e)
+/* The staff event about a ticket: its team and assignee decide who hears
+ * it; the previous ones too, so a ticket moved away leaves their lists. */
+static int staff_event(const struct scope *s, const char *event, const json_t *data,
+		       const json_t *t, int64_t prev_team, int64_t prev_assignee,
+		       struct err *e)
 {
-	int wanted = webhook_wanted(s, event, e);
-	if (wanted <= 0)
-		return wanted;
+	struct event_target tg = {
+		.audience = EV_STAFF,
+		.ticket_id = json_integer_value(json_object_get(t, "id")),
+		.team_id = json_integer_value(json_object_get(json_object_get(t, "team"), "id")),
+		.assignee_id = json_integer_value(json_object_get(json_object_get(t, "assignee"), "id")),
+		.prev_team_id = prev_team,
+		.prev_assignee_id = prev_assignee,
+	};
+	return events_add(s, event, &tg, data, e);
+}
+
+int ticket_emit_moved(const struct scope *s, int64_t id, const char *event,
+		      const json_t *extra, int64_t prev_team, int64_t prev_assignee,
+		      struct err *e)
+{
 	json_t *t = ticket_get(s, NULL, id, e);
 	if (!t)
 		return -1;
-	json_t *data = json_pack("{so}", "ticket", t);
+	json_t *data = json_pack("{sO}", "ticket", t);
 	if (extra)
 		json_object_update(data, (json_t *)extra);
-	int rc = webhook_emit(s, event, data, e);
+	int wanted = webhook_wanted(s, event, e);
+	int rc = wanted < 0 ? -1 : 0;
+	if (wanted > 0)
+		rc = webhook_emit(s, event, data, e);
+	if (rc == 0)
+		rc = staff_event(s, event, data, t, prev_team, prev_assignee, e);
+	if (rc == 0 && chat_ticket(t))
+		rc = chat_ticket_event(s, t, e);
 	json_decref(data);
+	json_decref(t);
 	return rc;
+}
+
+int ticket_emit(const struct scope *s, int64_t id, const char *event,
+		const json_t *extra, struct err *e)
+{
+	return ticket_emit_moved(s, id, event, extra, 0, 0, e);
 }
 
 static int validate_new(const struct scope *s, const struct ticket_new *in,

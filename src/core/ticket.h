@@ -101,6 +101,20 @@ int ticket_list(const struct scope *s, const struct principal *p,
 json_t *ticket_counts(const struct scope *s, const struct principal *p,
 		      struct err *e);
 
+/* Between saved changes (ticket_live.c): events for the consoles and, on a
+ * chat ticket, the customer's widget.  Run inside the caller's transaction.
+ * Typing on an internal note is not shown to the customer. */
+int ticket_typing(const struct scope *s, const struct principal *p, int64_t id,
+		  int typing, int internal, struct err *e);
+/* The agents have read the ticket up to message_id (a read mark for the
+ * customer); nothing happens when it was read that far already. */
+int ticket_mark_read(const struct scope *s, const struct principal *p, int64_t id,
+		     int64_t message_id, struct err *e);
+/* The customer's satisfaction rating (1-5, optional comment), once, on a
+ * resolved or closed ticket (409 otherwise). */
+int ticket_rate(const struct scope *s, const struct ticket_actor *a, int64_t id,
+		int score, const char *comment, struct err *e);
+
 /* Operations between tickets (ticket_ops.c). */
 int ticket_merge(const struct scope *s, const struct ticket_actor *a,
 		 int64_t source, int64_t target, struct err *e);

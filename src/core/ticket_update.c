@@ -253,7 +253,10 @@ int ticket_update(const struct scope *s, const struct ticket_actor *a,
 			? -1 : 0;
 		json_t *extra = json_pack("{sO}", "changes", changes);
 		if (rc == 0)
-			rc = ticket_emit(s, id, "ticket.updated", extra, e);
+			rc = ticket_emit_moved(s, id, "ticket.updated", extra,
+				c->team_id >= 0 && c->team_id != cur.team ? cur.team : 0,
+				c->assignee_id >= 0 && c->assignee_id != cur.assignee ? cur.assignee : 0,
+				e);
 		json_decref(extra);
 	}
 	json_decref(changes);

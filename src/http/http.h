@@ -60,6 +60,9 @@ struct req {
 	struct buf resp_headers; /* extra "Name: value\r\n" lines */
 	struct buf resp_body;
 	int close; /* set to close the connection after this response */
+	/* set by reply_websocket: the connection becomes a WebSocket */
+	const struct ws_app *ws_app;
+	void *ws_sub;
 };
 
 typedef void (*http_handler)(struct req *r);
@@ -149,6 +152,36 @@ void reply_empty(struct req *r, int status);
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void reply_err(struct req *r, const struct err *e);
+
+/* ---- WebSocket (RFC 6455) ----
+ * A handler accepts an upgrade with reply_websocket; once the 101 answer is
+ * written the connection belongs to the application's ws_app callbacks,
+ * which run on the loop thread (never block there: hand database work to
+ * a thread of your own and come back with http_loop_call).  The server
+ * pings idle connections, closes those that stop answering, applies the
+ * message size and send-queue limits (a client too slow to read is closed
+ * with 1013 and is expected to reconnect and catch up) and closes every
+ * WebSocket with 1001 when it drains. */
+struct ws_conn;
+struct ws_app {
+	void (*open)(struct ws_conn *c, void *sub);
+	/* A complete text message (valid UTF-8). */
+	void (*text)(struct ws_conn *c, void *sub, const char *msg, size_t len);
+	/* The connection is gone -- or never opened (c NULL): the last call
+	 * for sub, which the application frees. */
+	void (*closed)(struct ws_conn *c, void *sub, int code);
+};
+/* Worker thread: checks the handshake (GET, Upgrade: websocket, version
+ * 13, a key); replies 101 and hands sub to app, or replies 400/426 and
+ * returns -1 (sub not taken). */
+int reply_websocket(struct req *r, const struct ws_app *app, void *sub);
+/* Loop thread.  0 queued; -1 closing (dropped); -2 the client is too slow:
+ * dropped, and the connection is being closed with 1013. */
+int ws_conn_send(struct ws_conn *c, const char *text, size_t len);
+void ws_conn_close(struct ws_conn *c, int code, const char *reason);
+/* Any thread: run fn(arg) on the running server's loop thread, soon and in
+ * call order.  -1 when no server runs (fn is not called). */
+int http_loop_call(void (*fn)(void *arg), void *arg);
 
 /* ---- metrics (any thread) ---- */
 

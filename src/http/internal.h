@@ -179,6 +179,26 @@ void accesslog_write(struct accesslog *al, const struct req *r,
 void accesslog_flush(struct accesslog *al);
 void accesslog_free(struct accesslog *al);
 
+/* ---- wsconn.c: a connection after a WebSocket upgrade ---- */
+
+#include <uv.h>
+
+/* Takes over st (server.c's TCP handle) once the 101 answer is out; calls
+ * app->open.  close_conn(conn) asks server.c to close the socket. */
+struct ws_conn *wsconn_new(uv_stream_t *st, const struct ws_app *app, void *sub,
+			   void (*close_conn)(void *conn), void *conn);
+/* Bytes read; n 0: EOF or read error. */
+void wsconn_read(struct ws_conn *c, const char *data, size_t n);
+/* Timer: ping the idle, close the silent and the too slow to close. */
+void wsconn_tick(struct ws_conn *c, uint64_t now_ms);
+/* Drain: close with 1001. */
+void wsconn_shutdown(struct ws_conn *c);
+/* The socket is closed (every write callback has run): app->closed, free. */
+void wsconn_free(struct ws_conn *c);
+/* A request that asked for an upgrade did not get one after all (the
+ * connection went away first): give the sub back to the application. */
+void wsconn_drop_upgrade(struct req *r);
+
 /* ---- server.c ---- */
 
 /* Ask the running server to drain and stop, as SIGTERM does (any thread;

@@ -396,7 +396,10 @@ void resp_build_head(struct hreq *h, int keep_alive)
 		buf_puts(b, "X-Frame-Options: DENY\r\n");
 	buf_append(b, r->resp_headers.data ? r->resp_headers.data : "", r->resp_headers.len);
 	h->conn_line = b->len;
-	buf_puts(b, keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+	if (r->status == 101)
+		buf_puts(b, "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+	else
+		buf_puts(b, keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
 void resp_force_close(struct hreq *h)

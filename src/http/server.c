@@ -44,6 +44,7 @@ struct conn {
 	struct conn *prev, *next;
 	struct http_parse ps;
 	struct hreq h;
+	struct ws_conn *ws; /* after a WebSocket upgrade (wsconn.c) */
 	struct buf pending; /* received, not yet framed */
 	size_t poff;
 	uv_write_t wr;
@@ -65,7 +66,7 @@ struct conn {
 struct server {
 	uv_loop_t loop;
 	uv_tcp_t listener;
-	uv_async_t done_async, stop_async;
+	uv_async_t done_async, stop_async, call_async;
 	uv_signal_t sigterm, sigint;
 	uv_timer_t sweep, drain, logflush;
 	uv_check_t flush; /* hands the requests framed this iteration to the pool */
@@ -84,6 +85,14 @@ struct server {
 	char *rbuf;
 	char id_prefix[9];
 	uint32_t next_id;
+	pthread_mutex_t call_mu; /* http_loop_call's queue */
+	struct loop_call *calls, *calls_tail;
+};
+
+struct loop_call {
+	void (*fn)(void *arg);
+	void *arg;
+	struct loop_call *next;
 };
 
 /* For http_stop(): the running server, guarded because tests call it from
@@ -169,6 +178,10 @@ static void conn_free(struct conn *c)
 {
 	struct server *s = c->srv;
 	list_del(c);
+	if (c->ws)
+		wsconn_free(c->ws);
+	else
+		wsconn_drop_upgrade(&c->h.r);
 	parse_free(&c->ps);
 	hreq_free(&c->h);
 	buf_free(&c->pending);
@@ -336,6 +349,10 @@ static void conn_eof(struct conn *c, ssize_t err)
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
 	struct conn *c = st->data;
+	if (c->ws) {
+		wsconn_read(c->ws, b->base, nread > 0 ? (size_t)nread : 0);
+		return;
+	}
 	if (nread < 0) {
 		conn_eof(c, nread);
 		return;
@@ -413,9 +430,41 @@ static void conn_linger(struct conn *c)
 	start_reading(c);
 }
 
+static void ws_close_conn(void *conn)
+{
+	conn_close(conn);
+}
+
+/* The 101 answer is out: from now on the bytes are WebSocket frames. */
+static void become_ws(struct conn *c)
+{
+	struct req *r = &c->h.r;
+	const struct ws_app *app = r->ws_app;
+	void *sub = r->ws_sub;
+	r->ws_app = NULL;
+	r->ws_sub = NULL;
+	hreq_reset(&c->h);
+	c->deadline = 0;
+	c->close_after = 0;
+	c->ws = wsconn_new((uv_stream_t *)&c->tcp, app, sub, ws_close_conn, c);
+	if (c->pending.len > c->poff) /* frames sent right behind the request */
+		wsconn_read(c->ws, c->pending.data + c->poff, c->pending.len - c->poff);
+	buf_free(&c->pending);
+	c->poff = 0;
+	if (c->closed)
+		return;
+	if (atomic_load(&c->srv->draining))
+		wsconn_shutdown(c->ws);
+	start_reading(c);
+}
+
 /* The answer is out: close, or wait for the next request. */
 static void write_done(struct conn *c)
 {
+	if (c->h.r.status == 101 && c->h.r.ws_app) {
+		become_ws(c);
+		return;
+	}
 	hreq_reset(&c->h);
 	if (c->close_after) {
 		conn_linger(c);
@@ -452,8 +501,9 @@ static void send_response(struct conn *c)
 {
 	struct server *s = c->srv;
 	struct hreq *h = &c->h;
-	int keep = h->keep_alive && !h->r.close && !c->eof && !c->close_after &&
-		   !atomic_load(&s->draining);
+	int upgrade = h->r.status == 101 && h->r.ws_app;
+	int keep = upgrade || (h->keep_alive && !h->r.close && !c->eof && !c->close_after &&
+			       !atomic_load(&s->draining));
 	/* the worker built the head; the loop may since have decided to close */
 	if (!keep && h->head.data[h->conn_line + 12] == 'k')
 		resp_force_close(h);
@@ -597,7 +647,9 @@ static void on_sweep(uv_timer_t *t)
 	uint64_t now = uv_now(&s->loop);
 	for (struct conn *c = s->conns.next, *n; c != &s->conns; c = n) {
 		n = c->next;
-		if (c->closed || c->busy || !c->deadline || now < c->deadline)
+		if (c->ws && !c->closed)
+			wsconn_tick(c->ws, now);
+		if (c->ws || c->closed || c->busy || !c->deadline || now < c->deadline)
 			continue;
 		if (c->writing || c->linger || c->discard || !parse_in_progress(&c->ps))
 			conn_close(c); /* idle, stuck or done lingering: silently */
@@ -642,7 +694,9 @@ static void begin_drain(struct server *s)
 		n = c->next;
 		/* in flight: the answer says close (send_response checks
 		 * draining); a head already being written is followed by a close */
-		if (c->writing)
+		if (c->ws)
+			wsconn_shutdown(c->ws);
+		else if (c->writing)
 			c->close_after = 1;
 		else if (!c->busy && !c->linger && !parse_in_progress(&c->ps))
 			conn_close(c);
@@ -662,11 +716,54 @@ static void on_stop(uv_async_t *a)
 	begin_drain(a->data);
 }
 
+/* ---- http_loop_call ---- */
+
+static void run_calls(struct server *s)
+{
+	pthread_mutex_lock(&s->call_mu);
+	struct loop_call *q = s->calls;
+	s->calls = s->calls_tail = NULL;
+	pthread_mutex_unlock(&s->call_mu);
+	while (q) {
+		struct loop_call *n = q->next;
+		q->fn(q->arg);
+		free(q);
+		q = n;
+	}
+}
+
+static void on_call(uv_async_t *a)
+{
+	run_calls(a->data);
+}
+
+int http_loop_call(void (*fn)(void *arg), void *arg)
+{
+	struct loop_call *c = xmalloc(sizeof *c);
+	*c = (struct loop_call){fn, arg, NULL};
+	pthread_mutex_lock(&running_mu);
+	struct server *s = running;
+	if (s) {
+		pthread_mutex_lock(&s->call_mu);
+		if (s->calls_tail)
+			s->calls_tail->next = c;
+		else
+			s->calls = c;
+		s->calls_tail = c;
+		pthread_mutex_unlock(&s->call_mu);
+		uv_async_send(&s->call_async);
+	}
+	pthread_mutex_unlock(&running_mu);
+	if (!s)
+		free(c);
+	return s ? 0 : -1;
+}
+
 static void close_handles(struct server *s)
 {
 	uv_handle_t *hs[] = {
 		(uv_handle_t *)&s->done_async, (uv_handle_t *)&s->stop_async,
-		(uv_handle_t *)&s->sigterm,    (uv_handle_t *)&s->sigint,
+		(uv_handle_t *)&s->call_async, (uv_handle_t *)&s->sigterm,    (uv_handle_t *)&s->sigint,
 		(uv_handle_t *)&s->sweep,      (uv_handle_t *)&s->drain,
 		(uv_handle_t *)&s->logflush,   (uv_handle_t *)&s->flush,
 	};
@@ -685,6 +782,7 @@ static void finish(struct server *s)
 	pthread_mutex_lock(&running_mu);
 	running = NULL;
 	pthread_mutex_unlock(&running_mu);
+	run_calls(s); /* what was asked before: their fn frees their arg */
 	if (s->pool)
 		pool_stop(s->pool);
 	close_handles(s);
@@ -721,6 +819,8 @@ static void init_handles(struct server *s)
 	uv_tcp_init(&s->loop, &s->listener);
 	uv_async_init(&s->loop, &s->done_async, on_done);
 	uv_async_init(&s->loop, &s->stop_async, on_stop);
+	uv_async_init(&s->loop, &s->call_async, on_call);
+	pthread_mutex_init(&s->call_mu, NULL);
 	uv_signal_init(&s->loop, &s->sigterm);
 	uv_signal_init(&s->loop, &s->sigint);
 	uv_timer_init(&s->loop, &s->sweep);
@@ -728,7 +828,7 @@ static void init_handles(struct server *s)
 	uv_timer_init(&s->loop, &s->logflush);
 	uv_check_init(&s->loop, &s->flush);
 	s->flush.data = s;
-	s->listener.data = s->done_async.data = s->stop_async.data = s;
+	s->listener.data = s->done_async.data = s->stop_async.data = s->call_async.data = s;
 	s->sigterm.data = s->sigint.data = s;
 	s->sweep.data = s->drain.data = s->logflush.data = s;
 	s->listening = 1; /* the handle exists; close_handles closes it */
@@ -851,6 +951,8 @@ static void teardown(struct server *s)
 	pool_free(s->pool);
 	accesslog_free(&s->alog);
 	metrics_stop();
+	if (s->handles_ready)
+		pthread_mutex_destroy(&s->call_mu);
 	free(s->web_root);
 	free(s->rbuf);
 	free(s);

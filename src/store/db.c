@@ -427,11 +427,47 @@ static void tx_undo_level(struct db *db)
 			log_warn("db: rollback to savepoint failed: %s", f.detail);
 	}
 	db->depth--;
-	if (db->depth == 0 && db->ops->writer_leave)
-		db->ops->writer_leave(db);
+	if (db->depth == 0) {
+		db->nmarked = 0;
+		if (db->ops->writer_leave)
+			db->ops->writer_leave(db);
+	}
 	/* A savepoint that could not be undone leaves the outer levels in an
 	 * unknown state: they may only be rolled back too. */
 	db->failed = db->depth > 0 && (broken || !db->ops->tx_open(db));
+}
+
+static db_precommit_fn commit_pre;
+static db_postcommit_fn commit_post;
+
+void db_set_commit_hook(db_precommit_fn pre, db_postcommit_fn post)
+{
+	commit_pre = pre;
+	commit_post = post;
+}
+
+void db_tx_mark(struct db *db, int64_t account_id)
+{
+	for (int i = 0; i < db->nmarked; i++)
+		if (db->marked[i] == account_id)
+			return;
+	/* More accounts in one transaction than slots is not something Kefu
+	 * does (one request works in one account); refuse loudly rather than
+	 * drop an account's rows. */
+	if (db->nmarked == DB_TX_MARKS) {
+		log_error("db: more than %d accounts marked in one transaction", DB_TX_MARKS);
+		db->failed = 1;
+		return;
+	}
+	db->marked[db->nmarked++] = account_id;
+}
+
+/* The outermost level's hook; 0 or -1 (then the caller rolls back). */
+static int run_precommit(struct db *db, struct err *e)
+{
+	if (!db->nmarked || !commit_pre)
+		return 0;
+	return commit_pre(db, db->marked, db->nmarked, e);
 }
 
 int db_commit(struct db *db, struct err *e)
@@ -445,10 +481,15 @@ int db_commit(struct db *db, struct err *e)
 		return -1;
 	}
 	char sql[64];
-	if (db->depth == 1)
+	if (db->depth == 1) {
+		if (run_precommit(db, e) < 0) {
+			tx_undo_level(db);
+			return -1;
+		}
 		snprintf(sql, sizeof sql, "COMMIT");
-	else
+	} else {
 		savepoint_sql(sql, sizeof sql, "RELEASE SAVEPOINT", db->depth);
+	}
 	struct db_fail f;
 	if (tx_run(db, sql, &f) < 0) {
 		db_fail_report(db, &f, sql, e);
@@ -456,8 +497,13 @@ int db_commit(struct db *db, struct err *e)
 		return -1;
 	}
 	db->depth--;
-	if (db->depth == 0 && db->ops->writer_leave)
+	if (db->depth > 0)
+		return 0;
+	if (db->ops->writer_leave)
 		db->ops->writer_leave(db);
+	if (db->nmarked && commit_post)
+		commit_post(db->marked, db->nmarked);
+	db->nmarked = 0;
 	return 0;
 }
 
@@ -554,4 +600,29 @@ int db_sq_int(const struct scope *s, const char *sql,
 	if (db_sq(s, sql, params, nparams, &r, e) < 0)
 		return -1;
 	return res_first_int(r, out, e);
+}
+
+/* ---- notifications ---- */
+
+int db_listen(struct db *db, const char *channel, struct err *e)
+{
+	if (!db->ops->listen) {
+		err_set(e, 501, "unsupported", "this database engine has no notifications");
+		return -1;
+	}
+	struct db_fail f;
+	if (db->ops->listen(db, channel, &f) < 0)
+		return db_fail_report(db, &f, "LISTEN", e);
+	return 0;
+}
+
+int db_notify_fd(struct db *db)
+{
+	return db->ops->notify_fd ? db->ops->notify_fd(db) : -1;
+}
+
+int db_notifications(struct db *db, void (*fn)(void *arg, const char *payload),
+		     void *arg)
+{
+	return db->ops->notifications ? db->ops->notifications(db, fn, arg) : 0;
 }

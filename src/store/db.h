@@ -143,6 +143,34 @@ int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
 int db_in_tx(const struct db *db);
 
+/* Commit hook.  Some rows can only be finished at the very end of the
+ * outermost transaction: event ids are taken in commit order (core/events).
+ * A module that wrote such rows for an account calls db_tx_mark; the
+ * outermost db_commit then calls pre(db, accounts, n) just before COMMIT
+ * (a failure there rolls everything back) and post(accounts, n) after a
+ * successful COMMIT, e.g. to wake whoever waits for the rows.  One hook pair
+ * per process, set once at start-up before any connection is used. */
+#define DB_TX_MARKS 8
+typedef int (*db_precommit_fn)(struct db *db, const int64_t *accounts, int n,
+			       struct err *e);
+typedef void (*db_postcommit_fn)(const int64_t *accounts, int n);
+void db_set_commit_hook(db_precommit_fn pre, db_postcommit_fn post);
+/* Inside a transaction: account's rows need the hook at commit. */
+void db_tx_mark(struct db *db, int64_t account_id);
+
+/* ---- notifications between processes (PostgreSQL LISTEN/NOTIFY) ----
+ * Give a connection to listening alone: it should run no other statements.
+ * On an engine without notifications db_listen fails with 501 and
+ * db_notify_fd returns -1. */
+int db_listen(struct db *db, const char *channel, struct err *e);
+/* The socket to poll(2) for POLLIN, or -1. */
+int db_notify_fd(struct db *db);
+/* Hand every notification that arrived to fn; returns how many, or -1 when
+ * the connection is lost (open a new one and listen again; notifications
+ * sent meanwhile are gone, so re-read whatever they stand for). */
+int db_notifications(struct db *db, void (*fn)(void *arg, const char *payload),
+		     void *arg);
+
 /* ---- account scoping ---- */
 
 struct scope {

@@ -48,6 +48,9 @@ struct db {
 	int depth;  /* transaction nesting: 0 none, 1 BEGIN, >1 savepoints */
 	int failed; /* innermost level hit an error: only rollback allowed */
 	int live;   /* results not yet freed (checked at close) */
+	/* accounts marked by db_tx_mark in the open transaction */
+	int64_t marked[DB_TX_MARKS];
+	int nmarked;
 };
 
 /* Head of every result. */
@@ -81,6 +84,11 @@ struct db_ops {
 	 * 100 ms would otherwise decide the tail latency of every write. */
 	void (*writer_enter)(struct db *db);
 	void (*writer_leave)(struct db *db);
+	/* Optional: LISTEN/NOTIFY (see db_listen). */
+	int (*listen)(struct db *db, const char *channel, struct db_fail *f);
+	int (*notify_fd)(struct db *db);
+	int (*notifications)(struct db *db, void (*fn)(void *arg, const char *payload),
+			     void *arg);
 
 	int (*res_next)(struct db_res *r);
 	int (*res_ncols)(const struct db_res *r);

@@ -373,6 +373,44 @@ static void pg_close(struct db *db)
 	free(d);
 }
 
+/* ---- LISTEN/NOTIFY ---- */
+
+static int pg_listen(struct db *db, const char *channel, struct db_fail *f)
+{
+	struct pg_db *d = pg(db);
+	char *id = PQescapeIdentifier(d->conn, channel, strlen(channel));
+	if (!id) {
+		db_fail_set(f, DB_F_OTHER, NULL, "postgres: bad channel name");
+		return -1;
+	}
+	char sql[160];
+	snprintf(sql, sizeof sql, "LISTEN %s", id);
+	PQfreemem(id);
+	int64_t changes;
+	return pg_query(db, sql, NULL, 0, NULL, &changes, f);
+}
+
+static int pg_notify_fd(struct db *db)
+{
+	return PQsocket(pg(db)->conn);
+}
+
+static int pg_notifications(struct db *db, void (*fn)(void *arg, const char *payload),
+			    void *arg)
+{
+	struct pg_db *d = pg(db);
+	if (!PQconsumeInput(d->conn) || PQstatus(d->conn) != CONNECTION_OK)
+		return -1;
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(d->conn))) {
+		fn(arg, nt->extra);
+		PQfreemem(nt);
+		n++;
+	}
+	return n;
+}
+
 const struct db_ops db_pg_ops = {
 	.engine = DB_PG,
 	.begin_sql = "BEGIN",
@@ -388,4 +426,7 @@ const struct db_ops db_pg_ops = {
 	.res_int = pg_res_int,
 	.res_text = pg_res_text,
 	.res_free = pg_res_free,
+	.listen = pg_listen,
+	.notify_fd = pg_notify_fd,
+	.notifications = pg_notifications,
 };

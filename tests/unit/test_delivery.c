@@ -200,7 +200,7 @@ static int nreq(void)
 /* ---- engines and fixtures ---- */
 
 static char url[600];      /* database of the current group */
-static char pg_admin[600]; /* PostgreSQL server, when configured */
+static char pg_admin[1024]; /* PostgreSQL server, when configured */
 static char pg_dbname[64];
 static char sqlite_path[128];
 static const struct audit_actor actor = {"system", 0, "test", "", ""};

@@ -1,0 +1,526 @@
+/*
+ * hub.c -- the hub's loop-thread side (see hub.h): subscribers, fan-out,
+ * replay, commands in, presence from connections.
+ *
+ * Per account: `head`, the last event id this node has fanned out, and a
+ * ring of the latest RING events.  A subscriber has `last`, the last id it
+ * has been given (or skipped as not for it); events reach it strictly in id
+ * order.  A client that connects with ?after=N behind head is caught up
+ * from the ring when the ring reaches back far enough, else from the
+ * database by the pump; meanwhile new events are only recorded (the ring)
+ * and sent once the replay is in.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/buf.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "hub_internal.h"
+
+#define RING 512
+#define BUCKETS 1024
+#define CMDS_PER_SECOND 20
+#define TYPING_EVERY_MS 2000
+
+struct hev { /* an event in the ring, shared by every subscriber */
+	int refs;
+	int64_t seq;
+	struct event_target t;
+	char *frame;
+	size_t len;
+};
+
+struct hub_acct {
+	int64_t id, head;
+	struct hev *ring[RING];
+	int rstart, rn;
+	struct hub_sub *subs;
+	struct hub_acct *next;
+};
+
+struct hub_user { /* an agent's connections on this node */
+	int64_t account, user;
+	int conns, idle_conns, reported_conns, reported_idle;
+	struct hub_user *next;
+};
+
+static struct hub_acct *accts[BUCKETS];
+static struct hub_user *users[BUCKETS];
+static int64_t idle_ms = 600000;
+
+/* the pump's deliveries, waiting for the loop */
+static pthread_mutex_t dl_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct hub_dl *dl_head, *dl_tail;
+static int dl_scheduled;
+
+static unsigned bucket(int64_t a, int64_t b)
+{
+	uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull ^ (uint64_t)b * 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(h >> 40) % BUCKETS;
+}
+
+static struct hub_acct *acct(int64_t id)
+{
+	unsigned b = bucket(id, 0);
+	for (struct hub_acct *a = accts[b]; a; a = a->next)
+		if (a->id == id)
+			return a;
+	struct hub_acct *a = xcalloc(1, sizeof *a);
+	a->id = id;
+	a->next = accts[b];
+	accts[b] = a;
+	return a;
+}
+
+void hub_set_head(int64_t account, int64_t seq)
+{
+	acct(account)->head = seq;
+}
+
+/* ---- subscribers ---- */
+
+static struct hub_sub *sub_new(int64_t account, int64_t after)
+{
+	struct hub_sub *s = xcalloc(1, sizeof *s);
+	s->refs = 1;
+	s->account_id = account;
+	s->after = after;
+	s->active_ms = clock_mono_us() / 1000;
+	return s;
+}
+
+struct hub_sub *hub_sub_staff(const struct principal *p, const int64_t *teams,
+			      int nteams, int64_t after)
+{
+	struct hub_sub *s = sub_new(p->account_id, after);
+	s->p = *p;
+	if (nteams > 0) {
+		s->teams = xmalloc((size_t)nteams * sizeof *teams);
+		memcpy(s->teams, teams, (size_t)nteams * sizeof *teams);
+	}
+	s->v = (struct event_viewer){.user_id = p->user_id, .scope = p->scope,
+				     .teams = s->teams, .nteams = nteams};
+	return s;
+}
+
+struct hub_sub *hub_sub_customer(const struct chat_visitor *v, int64_t after)
+{
+	struct hub_sub *s = sub_new(v->account_id, after);
+	s->customer = 1;
+	s->cv = *v;
+	s->v = (struct event_viewer){.customer = 1, .customer_id = v->customer_id};
+	return s;
+}
+
+void hub_sub_free(struct hub_sub *s)
+{
+	free(s->teams);
+	free(s);
+}
+
+static void sub_release(struct hub_sub *s)
+{
+	if (--s->refs == 0)
+		hub_sub_free(s);
+}
+
+static struct hub_sub *sub_ref(struct hub_sub *s)
+{
+	s->refs++;
+	return s;
+}
+
+static void send_frame(struct hub_sub *s, const char *f, size_t n)
+{
+	if (!s->dead && s->c && ws_conn_send(s->c, f, n) == -2)
+		log_info("hub: user %lld/customer %lld too slow to read; closed",
+			 (long long)s->p.user_id, (long long)s->cv.customer_id);
+}
+
+/* Give the subscriber an event it has not had; skip what is not for it. */
+static void offer(struct hub_sub *s, int64_t seq, const struct event_target *t,
+		  const char *frame, size_t len)
+{
+	if (s->dead || s->replaying || seq <= s->last)
+		return;
+	s->last = seq;
+	if (events_visible(&s->v, t))
+		send_frame(s, frame, len);
+}
+
+/* The ring reaches back to after+1 (or nothing was missed). */
+static int ring_covers(const struct hub_acct *a, int64_t after)
+{
+	if (after >= a->head)
+		return 1;
+	return a->rn > 0 && a->ring[a->rstart]->seq <= after + 1;
+}
+
+static void catch_up(struct hub_sub *s);
+
+static void replay_request(struct hub_sub *s)
+{
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_REPLAY;
+	j->sub = sub_ref(s);
+	j->account = s->account_id;
+	j->after = s->last;
+	j->upto = s->a->head;
+	s->replaying = 1;
+	pump_job(j);
+}
+
+/* Bring s from s->last to the account's head: from the ring, or ask the
+ * pump for what the ring no longer has. */
+static void catch_up(struct hub_sub *s)
+{
+	struct hub_acct *a = s->a;
+	if (!ring_covers(a, s->last)) {
+		replay_request(s);
+		return;
+	}
+	s->replaying = 0;
+	for (int i = 0; i < a->rn; i++) {
+		struct hev *h = a->ring[(a->rstart + i) % RING];
+		offer(s, h->seq, &h->t, h->frame, h->len);
+	}
+	if (s->last < a->head)
+		s->last = a->head;
+}
+
+/* ---- presence from connections ---- */
+
+static struct hub_user *user_of(const struct hub_sub *s)
+{
+	unsigned b = bucket(s->account_id, s->p.user_id);
+	for (struct hub_user *u = users[b]; u; u = u->next)
+		if (u->account == s->account_id && u->user == s->p.user_id)
+			return u;
+	struct hub_user *u = xcalloc(1, sizeof *u);
+	u->account = s->account_id;
+	u->user = s->p.user_id;
+	u->next = users[b];
+	users[b] = u;
+	return u;
+}
+
+/* Tell the pump when what other nodes should know has changed: whether
+ * the agent is connected here, and whether every connection is idle. */
+static void presence_report(struct hub_user *u)
+{
+	int connected = u->conns > 0;
+	int idle = connected && u->idle_conns == u->conns;
+	if (connected == (u->reported_conns > 0) && idle == u->reported_idle)
+		return;
+	u->reported_conns = u->conns;
+	u->reported_idle = idle;
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_PRESENCE;
+	j->account = u->account;
+	j->user = u->user;
+	j->conns = u->conns;
+	j->idle = idle;
+	pump_job(j);
+}
+
+static void set_idle(struct hub_sub *s, int idle)
+{
+	if (s->customer || s->idle == idle)
+		return;
+	s->idle = idle;
+	struct hub_user *u = user_of(s);
+	u->idle_conns += idle ? 1 : -1;
+	presence_report(u);
+}
+
+/* ---- ws_app ---- */
+
+static void on_open(struct ws_conn *c, void *arg)
+{
+	struct hub_sub *s = arg;
+	s->c = c;
+	s->a = acct(s->account_id);
+	s->next = s->a->subs;
+	if (s->next)
+		s->next->prev = s;
+	s->a->subs = s;
+	if (!s->customer) {
+		struct hub_user *u = user_of(s);
+		u->conns++;
+		presence_report(u);
+	}
+	/* No ?after: live events from now on. */
+	s->last = s->after < 0 ? s->a->head : s->after;
+	catch_up(s);
+}
+
+static void reply(struct hub_sub *s, const char *type, const char *code, const char *msg)
+{
+	json_t *o = code ? json_pack("{ss s{ss ss}}", "type", type, "data", "code", code,
+				     "message", msg)
+			 : json_pack("{ss}", "type", type);
+	char *t = json_dumps(o, JSON_COMPACT);
+	send_frame(s, t, strlen(t));
+	free(t);
+	json_decref(o);
+}
+
+/* At most CMDS_PER_SECOND commands a second, and a "typing" for the same
+ * ticket at most every TYPING_EVERY_MS: keyboards repeat, the database
+ * need not. */
+static int throttled(struct hub_sub *s, const struct hub_cmd *c, uint64_t now)
+{
+	if (now - s->bucket_ms >= 1000) {
+		s->bucket_ms = now;
+		s->bucket = CMDS_PER_SECOND;
+	}
+	if (s->bucket-- <= 0)
+		return 1;
+	if (c->type == CMD_TYPING && c->flag) {
+		if (s->typing_ticket == c->ticket_id && now - s->typing_ms < TYPING_EVERY_MS)
+			return 2;
+		s->typing_ticket = c->ticket_id;
+		s->typing_ms = now;
+	} else if (c->type == CMD_TYPING) {
+		s->typing_ticket = 0;
+	}
+	return 0;
+}
+
+static void on_text(struct ws_conn *c, void *arg, const char *msg, size_t len)
+{
+	struct hub_sub *s = arg;
+	(void)c;
+	struct hub_cmd cmd;
+	char err[160];
+	uint64_t now = clock_mono_us() / 1000;
+	if (hub_cmd_parse(msg, len, s->customer, &cmd, err, sizeof err) < 0) {
+		reply(s, "error", "invalid", err);
+		return;
+	}
+	s->active_ms = now;
+	set_idle(s, 0);
+	int t = throttled(s, &cmd, now);
+	if (t == 1)
+		reply(s, "error", "rate_limited", "too many messages; slow down");
+	if (t || cmd.type == CMD_ACTIVITY)
+		return;
+	if (cmd.type == CMD_PING) {
+		reply(s, "pong", NULL, NULL);
+		return;
+	}
+	if (cmd.type == CMD_VIEWING)
+		s->viewing = cmd.flag ? cmd.ticket_id : (s->viewing == cmd.ticket_id ? 0 : s->viewing);
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_CMD;
+	j->sub = sub_ref(s);
+	j->cmd = cmd;
+	pump_job(j);
+}
+
+static void on_closed(struct ws_conn *c, void *arg, int code)
+{
+	struct hub_sub *s = arg;
+	(void)code;
+	if (!c) { /* the upgrade never completed */
+		sub_release(s);
+		return;
+	}
+	s->dead = 1;
+	s->c = NULL;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->a->subs = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	if (!s->customer) {
+		if (s->viewing) {
+			struct hub_job *j = xcalloc(1, sizeof *j);
+			j->kind = JOB_UNVIEW;
+			j->p = s->p;
+			j->account = s->account_id;
+			j->ticket = s->viewing;
+			pump_job(j);
+		}
+		struct hub_user *u = user_of(s);
+		u->conns--;
+		u->idle_conns -= s->idle;
+		presence_report(u);
+	}
+	sub_release(s);
+}
+
+const struct ws_app hub_ws_app = {on_open, on_text, on_closed};
+
+/* ---- deliveries from the pump ---- */
+
+static void hev_release(struct hev *h)
+{
+	if (h && --h->refs == 0) {
+		free(h->frame);
+		free(h);
+	}
+}
+
+/* New events of an account: into the ring, out to its subscribers. */
+static void fan_out(struct hub_dl *d)
+{
+	struct hub_acct *a = acct(d->account);
+	for (int i = 0; i < d->n; i++) {
+		struct event_row *r = &d->rows[i];
+		if (r->seq <= a->head)
+			continue; /* already had it (a replayed page overlapping) */
+		struct hev *h = xmalloc(sizeof *h);
+		*h = (struct hev){1, r->seq, r->t, r->frame, r->len};
+		r->frame = NULL;
+		if (a->rn == RING) {
+			hev_release(a->ring[a->rstart]);
+			a->rstart = (a->rstart + 1) % RING;
+			a->rn--;
+		}
+		a->ring[(a->rstart + a->rn++) % RING] = h;
+		a->head = r->seq;
+		for (struct hub_sub *s = a->subs; s; s = s->next)
+			offer(s, h->seq, &h->t, h->frame, h->len);
+	}
+}
+
+static void replayed(struct hub_dl *d)
+{
+	struct hub_sub *s = d->sub;
+	if (s->dead)
+		return;
+	s->replaying = 0;
+	if (d->resync) {
+		char f[96];
+		int n = snprintf(f, sizeof f, "{\"id\":%lld,\"type\":\"resync\",\"data\":{}}",
+				 (long long)d->upto);
+		s->last = d->upto;
+		send_frame(s, f, (size_t)n);
+	} else {
+		for (int i = 0; i < d->n; i++)
+			offer(s, d->rows[i].seq, &d->rows[i].t, d->rows[i].frame, d->rows[i].len);
+		if (s->last < d->upto)
+			s->last = d->upto;
+	}
+	catch_up(s);
+}
+
+/* Every few seconds: agents whose consoles went quiet become idle. */
+static void tick(void)
+{
+	uint64_t now = clock_mono_us() / 1000;
+	for (int b = 0; b < BUCKETS; b++)
+		for (struct hub_acct *a = accts[b]; a; a = a->next)
+			for (struct hub_sub *s = a->subs; s; s = s->next)
+				if (!s->customer && !s->idle && (int64_t)(now - s->active_ms) >= idle_ms)
+					set_idle(s, 1);
+}
+
+static void handle(struct hub_dl *d)
+{
+	switch (d->kind) {
+	case DL_EVENTS:
+		fan_out(d);
+		break;
+	case DL_REPLAY:
+		replayed(d);
+		break;
+	case DL_REPLY:
+		if (d->text && !d->sub->dead)
+			send_frame(d->sub, d->text, strlen(d->text));
+		break;
+	case DL_TICK:
+		tick();
+		break;
+	}
+}
+
+static void dl_free(struct hub_dl *d)
+{
+	if (d->sub)
+		sub_release(d->sub);
+	events_rows_free(d->rows, d->n);
+	free(d->text);
+	free(d);
+}
+
+static void on_loop(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&dl_mu);
+	struct hub_dl *d = dl_head;
+	dl_head = dl_tail = NULL;
+	dl_scheduled = 0;
+	pthread_mutex_unlock(&dl_mu);
+	while (d) {
+		struct hub_dl *n = d->next;
+		handle(d);
+		dl_free(d);
+		d = n;
+	}
+}
+
+void hub_deliver(struct hub_dl *d)
+{
+	d->next = NULL;
+	pthread_mutex_lock(&dl_mu);
+	if (dl_tail)
+		dl_tail->next = d;
+	else
+		dl_head = d;
+	dl_tail = d;
+	int call = !dl_scheduled;
+	dl_scheduled = 1;
+	pthread_mutex_unlock(&dl_mu);
+	/* No server yet (or any more): the deliveries wait for the next call,
+	 * or for hub_stop. */
+	if (call && http_loop_call(on_loop, NULL) < 0) {
+		pthread_mutex_lock(&dl_mu);
+		dl_scheduled = 0;
+		pthread_mutex_unlock(&dl_mu);
+	}
+}
+
+/* ---- start and stop ---- */
+
+int hub_start(const struct config *cfg, struct err *e)
+{
+	idle_ms = cfg->presence_idle_s * 1000;
+	return pump_start(cfg, e);
+}
+
+static void free_state(void)
+{
+	for (int b = 0; b < BUCKETS; b++) {
+		while (accts[b]) {
+			struct hub_acct *a = accts[b];
+			accts[b] = a->next;
+			for (int i = 0; i < a->rn; i++)
+				hev_release(a->ring[(a->rstart + i) % RING]);
+			free(a);
+		}
+		while (users[b]) {
+			struct hub_user *u = users[b];
+			users[b] = u->next;
+			free(u);
+		}
+	}
+}
+
+void hub_stop(void)
+{
+	pump_stop();
+	/* The loop is over: what is left is only freed. */
+	struct hub_dl *d = dl_head;
+	dl_head = dl_tail = NULL;
+	while (d) {
+		struct hub_dl *n = d->next;
+		dl_free(d);
+		d = n;
+	}
+	free_state();
+}
