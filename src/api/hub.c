@@ -8,7 +8,10 @@
  * order.  A client that connects with ?after=N behind head is caught up
  * from the ring when the ring reaches back far enough, else from the
  * database by the pump; meanwhile new events are only recorded (the ring)
- * and sent once the replay is in.
+ * and sent once the replay is in.  A catch-up is paced: it stops when
+ * CATCH_UP_HIGH bytes wait for the socket and goes on when they have gone
+ * (ws_app.drained), so a client far behind is not mistaken for one too
+ * slow to read.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "hub_internal.h"
 
 #define RING 512
+#define CATCH_UP_HIGH (256 * 1024) /* replayed bytes queued before pausing */
 #define BUCKETS 1024
 #define CMDS_PER_SECOND 20
 #define TYPING_EVERY_MS 2000
@@ -140,14 +144,28 @@ static void send_frame(struct hub_sub *s, const char *f, size_t n)
 }
 
 /* Give the subscriber an event it has not had; skip what is not for it. */
-static void offer(struct hub_sub *s, int64_t seq, const struct event_target *t,
-		  const char *frame, size_t len)
+static void give(struct hub_sub *s, int64_t seq, const struct event_target *t,
+		 const char *frame, size_t len)
 {
-	if (s->dead || s->replaying || seq <= s->last)
+	if (seq <= s->last)
 		return;
 	s->last = seq;
 	if (events_visible(&s->v, t))
 		send_frame(s, frame, len);
+}
+
+/* A live event: only for a subscriber that is not catching up (the event
+ * is in the ring; the catch-up will come to it). */
+static void offer(struct hub_sub *s, int64_t seq, const struct event_target *t,
+		  const char *frame, size_t len)
+{
+	if (!s->dead && !s->waiting && !s->backlog)
+		give(s, seq, t, frame, len);
+}
+
+static int full(const struct hub_sub *s)
+{
+	return s->c && ws_conn_queued(s->c) >= CATCH_UP_HIGH;
 }
 
 /* The ring reaches back to after+1 (or nothing was missed). */
@@ -158,8 +176,6 @@ static int ring_covers(const struct hub_acct *a, int64_t after)
 	return a->rn > 0 && a->ring[a->rstart]->seq <= after + 1;
 }
 
-static void catch_up(struct hub_sub *s);
-
 static void replay_request(struct hub_sub *s)
 {
 	struct hub_job *j = xcalloc(1, sizeof *j);
@@ -168,23 +184,31 @@ static void replay_request(struct hub_sub *s)
 	j->account = s->account_id;
 	j->after = s->last;
 	j->upto = s->a->head;
-	s->replaying = 1;
+	s->waiting = 1;
 	pump_job(j);
 }
 
 /* Bring s from s->last to the account's head: from the ring, or ask the
- * pump for what the ring no longer has. */
+ * pump for what the ring no longer has; pause while the socket is full. */
 static void catch_up(struct hub_sub *s)
 {
 	struct hub_acct *a = s->a;
+	if (s->dead || s->waiting)
+		return;
+	s->backlog = 0;
 	if (!ring_covers(a, s->last)) {
 		replay_request(s);
 		return;
 	}
-	s->replaying = 0;
 	for (int i = 0; i < a->rn; i++) {
 		struct hev *h = a->ring[(a->rstart + i) % RING];
-		offer(s, h->seq, &h->t, h->frame, h->len);
+		if (h->seq <= s->last)
+			continue;
+		if (full(s)) {
+			s->backlog = 1;
+			return;
+		}
+		give(s, h->seq, &h->t, h->frame, h->len);
 	}
 	if (s->last < a->head)
 		s->last = a->head;
@@ -353,7 +377,15 @@ static void on_closed(struct ws_conn *c, void *arg, int code)
 	sub_release(s);
 }
 
-const struct ws_app hub_ws_app = {on_open, on_text, on_closed};
+static void on_drained(struct ws_conn *c, void *arg)
+{
+	struct hub_sub *s = arg;
+	(void)c;
+	if (s->backlog)
+		catch_up(s);
+}
+
+const struct ws_app hub_ws_app = {on_open, on_text, on_closed, on_drained};
 
 /* ---- deliveries from the pump ---- */
 
@@ -388,24 +420,32 @@ static void fan_out(struct hub_dl *d)
 	}
 }
 
+/* The database's part of a catch-up.  Rows that do not fit now are read
+ * again on the next round (what is sent decides s->last). */
 static void replayed(struct hub_dl *d)
 {
 	struct hub_sub *s = d->sub;
 	if (s->dead)
 		return;
-	s->replaying = 0;
+	s->waiting = 0;
 	if (d->resync) {
 		char f[96];
 		int n = snprintf(f, sizeof f, "{\"id\":%lld,\"type\":\"resync\",\"data\":{}}",
 				 (long long)d->upto);
 		s->last = d->upto;
 		send_frame(s, f, (size_t)n);
-	} else {
-		for (int i = 0; i < d->n; i++)
-			offer(s, d->rows[i].seq, &d->rows[i].t, d->rows[i].frame, d->rows[i].len);
-		if (s->last < d->upto)
-			s->last = d->upto;
+		catch_up(s);
+		return;
 	}
+	for (int i = 0; i < d->n; i++) {
+		if (full(s)) {
+			s->backlog = 1;
+			return;
+		}
+		give(s, d->rows[i].seq, &d->rows[i].t, d->rows[i].frame, d->rows[i].len);
+	}
+	if (s->last < d->upto)
+		s->last = d->upto;
 	catch_up(s);
 }
 

@@ -20,7 +20,9 @@ struct hub_sub {
 	struct ws_conn *c;       /* NULL until open */
 	struct hub_acct *a;
 	struct hub_sub *prev, *next; /* the account's subscribers */
-	int refs, dead, replaying, idle, customer;
+	int refs, dead, idle, customer;
+	int waiting;             /* a replay from the database is on its way */
+	int backlog;             /* catching up, paused until the socket drains */
 	int64_t account_id, after, last;
 	struct principal p;      /* staff */
 	struct chat_visitor cv;  /* customer */

@@ -53,6 +53,29 @@ static int recompute(const struct scope *s, int64_t user, struct err *e)
 	return rc;
 }
 
+/* The agent's last connection on this node is gone: whatever they were
+ * viewing here, they left (announced like a "viewing": false). */
+static int leave_all(const struct scope *s, const char *node, int64_t user, struct err *e)
+{
+	struct db_res *res;
+	if (db_sq(s, "SELECT v.ticket_id, u.name FROM ticket_viewers v JOIN users u ON "
+		     "u.id = v.user_id WHERE v.account_id = $1 AND v.node = $2 AND v.user_id = $3",
+		  DB_ARGS(DB_TEXT(node), DB_INT(user)), &res, e) < 0)
+		return -1;
+	int64_t tickets[64];
+	int n = 0;
+	struct principal p = {.account_id = s->account_id, .user_id = user};
+	while (n < 64 && db_res_next(res)) {
+		tickets[n++] = db_res_int(res, 0);
+		snprintf(p.name, sizeof p.name, "%s", db_res_text(res, 1));
+	}
+	db_res_free(res);
+	for (int i = 0; i < n; i++)
+		if (viewer_set(s, node, &p, tickets[i], 0, e) < 0)
+			return -1;
+	return 0;
+}
+
 int presence_node_set(struct db *db, const char *node, int64_t account, int64_t user,
 		      int conns, int idle, struct err *e)
 {
@@ -68,10 +91,8 @@ int presence_node_set(struct db *db, const char *node, int64_t account, int64_t 
 				   DB_INT(clock_now_ms())), e)
 		: db_sexec(&s, "DELETE FROM presence_nodes WHERE account_id = $1 AND node = $2 "
 			       "AND user_id = $3", DB_ARGS(DB_TEXT(node), DB_INT(user)), e);
-	/* The last connection gone: whatever the agent viewed here, they left. */
 	if (rc >= 0 && conns == 0)
-		rc = db_sexec(&s, "DELETE FROM ticket_viewers WHERE account_id = $1 AND node = $2 "
-				  "AND user_id = $3", DB_ARGS(DB_TEXT(node), DB_INT(user)), e);
+		rc = leave_all(&s, node, user, e);
 	if (rc < 0 || recompute(&s, user, e) < 0) {
 		db_rollback(db);
 		return -1;

@@ -170,7 +170,11 @@ struct ws_app {
 	/* The connection is gone -- or never opened (c NULL): the last call
 	 * for sub, which the application frees. */
 	void (*closed)(struct ws_conn *c, void *sub, int code);
+	/* Optional: a write finished and less than WS_LOW_WATER bytes wait
+	 * (an application pacing a long replay sends the next part here). */
+	void (*drained)(struct ws_conn *c, void *sub);
 };
+#define WS_LOW_WATER (64 * 1024)
 /* Worker thread: checks the handshake (GET, Upgrade: websocket, version
  * 13, a key); replies 101 and hands sub to app, or replies 400/426 and
  * returns -1 (sub not taken). */
@@ -179,6 +183,8 @@ int reply_websocket(struct req *r, const struct ws_app *app, void *sub);
  * dropped, and the connection is being closed with 1013. */
 int ws_conn_send(struct ws_conn *c, const char *text, size_t len);
 void ws_conn_close(struct ws_conn *c, int code, const char *reason);
+/* Bytes accepted by ws_conn_send and not yet handed to the kernel. */
+size_t ws_conn_queued(const struct ws_conn *c);
 /* Any thread: run fn(arg) on the running server's loop thread, soon and in
  * call order.  -1 when no server runs (fn is not called). */
 int http_loop_call(void (*fn)(void *arg), void *arg);

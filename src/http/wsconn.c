@@ -114,6 +114,11 @@ static void flush(struct ws_conn *c)
 	finish_if_done(c);
 }
 
+size_t ws_conn_queued(const struct ws_conn *c)
+{
+	return ws_queued(c->w) + c->out.len + (c->writing ? c->inflight.len : 0);
+}
+
 static void on_written(uv_write_t *wr, int status)
 {
 	struct ws_conn *c = wr->data;
@@ -129,6 +134,8 @@ static void on_written(uv_write_t *wr, int status)
 		return;
 	}
 	flush(c);
+	if (!c->ended && !c->closing && c->app->drained && ws_conn_queued(c) < WS_LOW_WATER)
+		c->app->drained(c, c->sub);
 }
 
 static void kick(struct ws_conn *c)

@@ -69,6 +69,8 @@ class Server {
     for (const line of demo.stdout.split('\n')) {
       const m = line.match(/^login: (\S+) (\S+) (\S+)$/);
       if (m) this.logins[m[3]] = this.logins[m[3]] || { email: m[1], password: m[2] };
+      const k = line.match(/^chat widget key: (\S+)$/);
+      if (k) this.widgetKey = k[1];
     }
     const extra = this.opts.args || [];
     this.proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--access-log', 'off',
@@ -129,6 +131,38 @@ class Server {
 
   client() {
     return new Client(this.base);
+  }
+
+  // Another kefu process on the same database and data directory: a
+  // second node of a cluster (meaningful on PostgreSQL).  Resolves to
+  // {base, stop()}.
+  async startNode() {
+    const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--access-log', 'off',
+      '--log-level', 'warn', ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+    const base = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`node did not start: ${err}`)); }, 90000);
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      exited.then(({ code }) => reject(new Error(`node exited ${code}: ${err}`)));
+    });
+    return {
+      base,
+      client: () => new Client(base),
+      async stop() {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 30000);
+        const { code, sig } = await exited;
+        clearTimeout(timer);
+        assert.equal(code, 0, `second node exited with ${code ?? sig}: ${err}`);
+      },
+    };
   }
 
   async loginAs(role) {
