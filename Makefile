@@ -2,13 +2,13 @@
 #   make run    install what is missing, build, load demo data, start Kefu
 #   make test   install what is missing, build (also under ASan+UBSan and
 #               libFuzzer), run every test on SQLite and PostgreSQL
-# Others: make build, make clean.
+# Others: make build, make web (web/dist only), make clean.
 
 DATA ?= data
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test deps deps-test clean
+.PHONY: all build web run test deps deps-test clean
 
 all: build
 
@@ -21,11 +21,17 @@ deps-test:
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEFU_TESTS=OFF >/dev/null
 	@cmake --build build -j $(JOBS)
+	@scripts/web.sh
+
+# The web apps (chat widget, console) into web/dist, served by kefu at /.
+web: deps
+	@scripts/web.sh
 
 run: build
 	@scripts/run.sh build/kefu "$(DATA)" "$(LISTEN)"
 
 test: deps-test
+	@scripts/web.sh
 	@CC=gcc cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKEFU_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKEFU_FUZZ=ON >/dev/null
@@ -33,4 +39,4 @@ test: deps-test
 	@scripts/test.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz web/dist

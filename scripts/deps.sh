@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # deps.sh -- install the Debian packages Kefu needs, only those missing.
 #
-#   scripts/deps.sh build   what `make run` needs (compiler, libraries)
+#   scripts/deps.sh build   what `make run` needs (compiler, libraries,
+#                           Node.js and npm for the web apps)
 #   scripts/deps.sh test    plus what `make test` needs (clang fuzzers,
-#                           PostgreSQL server, Node.js)
+#                           PostgreSQL server, Chromium for browser tests)
 #
 # Quiet when everything is present; non-interactive apt-get otherwise.
 set -euo pipefail
@@ -12,13 +13,16 @@ build_pkgs=(build-essential cmake pkg-config
 	libuv1-dev libhttp-parser-dev libsqlite3-dev libpq-dev libjansson-dev
 	libsodium-dev libinih-dev libcurl4-openssl-dev
 	libicu-dev libopencc-dev libopencc-data libfriso-dev friso-dict libstemmer-dev
-	libgumbo-dev libmagic-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl)
+	libgumbo-dev libmagic-dev libwslay-dev)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl chromium
+	fonts-wqy-microhei fonts-noto-color-emoji) # fonts: readable screenshots
 
 want=("${build_pkgs[@]}")
+# Node.js and npm build the web apps (scripts/web.sh); any install will do.
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm >/dev/null 2>&1 || want+=(npm)
 if [ "${1:-build}" = test ]; then
 	want+=("${test_pkgs[@]}")
-	command -v node >/dev/null 2>&1 || want+=(nodejs)
 fi
 
 missing=()

@@ -308,7 +308,8 @@ static int throttled(struct hub_sub *s, const struct hub_cmd *c, uint64_t now)
 		s->typing_ticket = c->ticket_id;
 		s->typing_ms = now;
 	} else if (c->type == CMD_TYPING) {
-		s->typing_ticket = 0;
+		s->typing_ticket = 0; /* the next "typing" goes through at once */
+		s->typing_ms = 0;
 	}
 	return 0;
 }

@@ -78,8 +78,11 @@ static void config_get(struct req *r)
 	char *key = req_query(r, "key"), *lang = req_query(r, "lang");
 	struct err e = {0};
 	json_t *c = chat_config(api_worker(r)->db, key, lang, &e);
-	if (c)
+	if (c) {
+		/* so the widget can refuse a too large file before sending it */
+		json_object_set_new(c, "max_upload", json_integer(api_worker(r)->app->cfg->max_upload_bytes));
 		reply_widget(r, 200, c);
+	}
 	else
 		fail(r, &e);
 	free(key);
@@ -283,6 +286,8 @@ static int send_msg(struct req *r, const struct chat_visitor *v, struct outgoing
 		json_array_foreach(msgs, i, x)
 			if (json_integer_value(json_object_get(x, "id")) == res.message_id)
 				mine = x;
+		if (mine) /* lets the widget match its own message to the echo */
+			json_object_set_new(mine, "client_id", json_string(o->client_id));
 		if (c)
 			reply_widget(r, res.duplicate ? 200 : 201, json_pack("{sO sO}", "message",
 				mine ? mine : json_null(), "conversation", json_object_get(c, "conversation")));

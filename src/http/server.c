@@ -558,6 +558,10 @@ static void send_error(struct conn *c, int status, const char *code, const char 
 	memcpy(r->remote_ip, h->peer_ip, sizeof r->remote_ip);
 	h->keep_alive = 0;
 	reply_error(r, status, code, "%s", msg);
+	/* Readable from any page: the chat widget on a company's site must
+	 * see "too large" rather than a network error.  Nothing here depends
+	 * on who asked, and no credentials are allowed with "*". */
+	reply_header(r, "Access-Control-Allow-Origin", "*");
 	resp_build_head(h, 0);
 	c->discard = 1;
 	c->started = 0;
