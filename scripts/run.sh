@@ -13,6 +13,8 @@ cat <<MSG
 
   Open:   http://$listen/
   API:    http://$listen/api/v1/   (see docs/openapi.yaml)
+  Chat:   http://$listen/widget-demo.html?key=$(echo "$logins" | sed -n 's/^chat widget key: //p')
+          (a shop page with the chat widget; answer as an agent in the API or console)
 
   Demo logins (e-mail, password, role):
 $(echo "$logins" | sed -n 's/^login: /    /p')

@@ -2,8 +2,10 @@
  * serve.c -- `kefu serve`: migrate, then run the HTTP server until
  * SIGTERM/SIGINT has drained it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 #include "api/hub.h"
@@ -35,6 +37,18 @@ static FILE *open_access_log(const char *spec)
 	return f ? f : stdout;
 }
 
+/* Every WebSocket is an open file: take the hard limit, not the usual soft
+ * 1024, so max-connections is what bounds connections. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("could not raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 int cli_serve(const struct config *cfg)
 {
 	char host[256];
@@ -45,6 +59,7 @@ int cli_serve(const struct config *cfg)
 	}
 	if (cli_domain_init() < 0)
 		return 1;
+	raise_nofile();
 	/* Migrate once, up front, so workers start on the current schema. */
 	struct db *db = cli_open_db(cfg);
 	if (!db)
