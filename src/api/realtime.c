@@ -104,50 +104,48 @@ static void viewers_get(struct req *r)
 		reply_json(r, 200, json_pack("{so}", "items", items));
 }
 
-static void typing_post(struct req *r)
+/* A JSON request about a ticket the caller may see, in the request's
+ * transaction; answered 204. */
+typedef int (*ticket_action)(struct req *r, int64_t id, const json_t *b, struct err *e);
+
+static void run_action(struct req *r, ticket_action act)
 {
-	static const char *const keys[] = {"typing", "internal", NULL};
 	int64_t id;
-	int typing, internal;
 	struct err e = {0};
 	if (api_ticket_id(r, &id) < 0)
 		return;
-	json_t *body = req_json(r);
-	if (!body)
+	json_t *b = req_json(r);
+	if (!b)
 		return;
-	if (in_keys(body, keys, &e) < 0 || in_bool(body, "typing", &typing, &e) < 0 ||
-	    in_bool(body, "internal", &internal, &e) < 0)
-		api_fail(r, &e);
-	else if (api_begin(r) == 0) {
-		if (ticket_typing(api_scope(r), &api_ctx(r)->who, id, typing != 0,
-				  internal == 1, &e) < 0)
+	if (api_begin(r) == 0) {
+		if (act(r, id, b, &e) < 0)
 			api_fail(r, &e);
 		else
 			reply_empty(r, 204);
 	}
-	json_decref(body);
+	json_decref(b);
 }
 
-static void read_post(struct req *r)
+static int act_typing(struct req *r, int64_t id, const json_t *b, struct err *e)
+{
+	static const char *const keys[] = {"typing", "internal", NULL};
+	int typing, internal;
+	return in_keys(b, keys, e) < 0 || in_bool(b, "typing", &typing, e) < 0 ||
+	       in_bool(b, "internal", &internal, e) < 0 ||
+	       ticket_typing(api_scope(r), &api_ctx(r)->who, id, typing != 0, internal == 1, e) < 0
+		? -1 : 0;
+}
+
+static int act_read(struct req *r, int64_t id, const json_t *b, struct err *e)
 {
 	static const char *const keys[] = {"message_id", NULL};
-	int64_t id, message = 0;
-	struct err e = {0};
-	if (api_ticket_id(r, &id) < 0)
-		return;
-	json_t *body = req_json(r);
-	if (!body)
-		return;
-	if (in_keys(body, keys, &e) < 0 || in_int(body, "message_id", 1, &message, &e) < 0)
-		api_fail(r, &e);
-	else if (api_begin(r) == 0) {
-		if (ticket_mark_read(api_scope(r), &api_ctx(r)->who, id, message, &e) < 0)
-			api_fail(r, &e);
-		else
-			reply_empty(r, 204);
-	}
-	json_decref(body);
+	int64_t message = 0;
+	return in_keys(b, keys, e) < 0 || in_int(b, "message_id", 1, &message, e) < 0 ||
+	       ticket_mark_read(api_scope(r), &api_ctx(r)->who, id, message, e) < 0 ? -1 : 0;
 }
+
+static void typing_post(struct req *r) { run_action(r, act_typing); }
+static void read_post(struct req *r) { run_action(r, act_read); }
 
 /* Presence, typing and read marks change nothing an auditor asks about;
  * they are events, not records (ROUTE_NO_AUDIT). */

@@ -342,12 +342,16 @@ static void messages_post(struct req *r)
 
 /* ---- read marks, typing, rating ---- */
 
-static void read_post(struct req *r)
+/* A JSON request of the visitor: parse, act; the answer is *out (200) or
+ * nothing (204). */
+typedef int (*visitor_action)(struct req *r, const struct chat_visitor *v, const json_t *b,
+			      json_t **out, struct err *e);
+
+static void run_action(struct req *r, visitor_action act)
 {
-	static const char *const keys[] = {"message_id", NULL};
 	struct chat_visitor v;
-	int64_t id = 0;
 	struct err e = {0};
+	json_t *out = NULL;
 	if (visitor(r, &v) < 0)
 		return;
 	json_t *b = req_json(r);
@@ -355,37 +359,35 @@ static void read_post(struct req *r)
 		cors(r);
 		return;
 	}
-	if (in_keys(b, keys, &e) < 0 || in_int(b, "message_id", 1, &id, &e) < 0 ||
-	    chat_read(api_worker(r)->db, &v, id, &e) < 0)
+	if (act(r, &v, b, &out, &e) < 0) {
 		fail(r, &e);
-	else {
+	} else if (out) {
+		reply_widget(r, 200, out);
+	} else {
 		reply_empty(r, 204);
 		cors(r);
 	}
 	json_decref(b);
 }
 
-static void typing_post(struct req *r)
+static int act_read(struct req *r, const struct chat_visitor *v, const json_t *b,
+		    json_t **out, struct err *e)
+{
+	static const char *const keys[] = {"message_id", NULL};
+	int64_t id = 0;
+	(void)out;
+	return in_keys(b, keys, e) < 0 || in_int(b, "message_id", 1, &id, e) < 0 ||
+	       chat_read(api_worker(r)->db, v, id, e) < 0 ? -1 : 0;
+}
+
+static int act_typing(struct req *r, const struct chat_visitor *v, const json_t *b,
+		      json_t **out, struct err *e)
 {
 	static const char *const keys[] = {"typing", NULL};
-	struct chat_visitor v;
 	int typing;
-	struct err e = {0};
-	if (visitor(r, &v) < 0)
-		return;
-	json_t *b = req_json(r);
-	if (!b) {
-		cors(r);
-		return;
-	}
-	if (in_keys(b, keys, &e) < 0 || in_bool(b, "typing", &typing, &e) < 0 ||
-	    chat_typing(api_worker(r)->db, &v, typing != 0, &e) < 0)
-		fail(r, &e);
-	else {
-		reply_empty(r, 204);
-		cors(r);
-	}
-	json_decref(b);
+	(void)out;
+	return in_keys(b, keys, e) < 0 || in_bool(b, "typing", &typing, e) < 0 ||
+	       chat_typing(api_worker(r)->db, v, typing != 0, e) < 0 ? -1 : 0;
 }
 
 static int rate(struct req *r, const struct chat_visitor *v, int64_t score,
@@ -414,28 +416,22 @@ static int rate(struct req *r, const struct chat_visitor *v, int64_t score,
 	return db_commit(db, e);
 }
 
-static void rating_post(struct req *r)
+static int act_rate(struct req *r, const struct chat_visitor *v, const json_t *b,
+		    json_t **out, struct err *e)
 {
 	static const char *const keys[] = {"score", "comment", NULL};
-	struct chat_visitor v;
 	int64_t score = 0;
 	const char *comment;
-	struct err e = {0};
-	if (visitor(r, &v) < 0)
-		return;
-	json_t *b = req_json(r);
-	if (!b) {
-		cors(r);
-		return;
-	}
-	if (in_keys(b, keys, &e) < 0 || in_int(b, "score", 1, &score, &e) < 0 ||
-	    in_str(b, "comment", 0, &comment, &e) < 0 || rate(r, &v, score, comment, &e) < 0)
-		fail(r, &e);
-	else
-		reply_widget(r, 200, json_pack("{s{sI ss?}}", "rating", "score", (json_int_t)score,
-					       "comment", comment));
-	json_decref(b);
+	if (in_keys(b, keys, e) < 0 || in_int(b, "score", 1, &score, e) < 0 ||
+	    in_str(b, "comment", 0, &comment, e) < 0 || rate(r, v, score, comment, e) < 0)
+		return -1;
+	*out = json_pack("{s{sI ss?}}", "rating", "score", (json_int_t)score, "comment", comment);
+	return 0;
 }
+
+static void read_post(struct req *r) { run_action(r, act_read); }
+static void typing_post(struct req *r) { run_action(r, act_typing); }
+static void rating_post(struct req *r) { run_action(r, act_rate); }
 
 /* ---- attachments and the WebSocket ---- */
 

@@ -19,36 +19,20 @@
 #include "core/auth.h"
 #include "core/role.h"
 #include "core/user.h"
+#include "tempdb.h"
 #include "util/token.h"
 
 static const struct audit_actor actor = {"system", 0, "test", "", ""};
-static char path[128];
 
 static int setup(void **state)
 {
-	snprintf(path, sizeof path, "/tmp/kefu-core-%d.db", (int)getpid());
-	unlink(path);
-	char url[160];
-	snprintf(url, sizeof url, "sqlite://%s", path);
-	struct db *db = NULL;
-	struct err e = {0};
-	if (db_open(url, &db, &e) < 0 || db_migrate(db, &e) < 0) {
-		fprintf(stderr, "setup: %s\n", e.msg);
-		return -1;
-	}
-	*state = db;
-	return 0;
+	*state = tempdb_open("core");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	db_close(*state);
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	tempdb_close(*state);
 	return 0;
 }
 

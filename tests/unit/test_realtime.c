@@ -18,8 +18,8 @@
 #include "core/account.h"
 #include "core/chat.h"
 #include "core/events.h"
+#include "tempdb.h"
 
-static char path[128];
 static int woken;
 
 static void wake(const int64_t *accounts, int n)
@@ -30,31 +30,15 @@ static void wake(const int64_t *accounts, int n)
 
 static int setup(void **state)
 {
-	snprintf(path, sizeof path, "/tmp/kefu-rt-%d.db", (int)getpid());
-	unlink(path);
-	char url[160];
-	snprintf(url, sizeof url, "sqlite://%s", path);
-	struct db *db = NULL;
-	struct err e = {0};
-	if (db_open(url, &db, &e) < 0 || db_migrate(db, &e) < 0) {
-		fprintf(stderr, "setup: %s\n", e.msg);
-		return -1;
-	}
+	*state = tempdb_open("rt");
 	events_install(wake);
-	*state = db;
-	return 0;
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	db_close(*state);
+	tempdb_close(*state);
 	events_install(NULL);
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
 	return 0;
 }
 
