@@ -57,6 +57,8 @@ static const struct setting settings[] = {
 	{"delivery-lease", K_INT, S(delivery_lease_s), "60", "seconds a node holds a claimed delivery; a crashed node's deliveries are retried after it (must exceed delivery-timeout)"},
 	{"presence-idle", K_INT, S(presence_idle_s), "600", "seconds without activity in any of an agent's consoles before they show as away"},
 	{"event-retention", K_INT, S(event_retention_days), "7", "days real-time events are kept for clients that reconnect (older ones get a resync)"},
+	{"widget-session-rate", K_INT, S(widget_session_rate), "60", "chat sessions a minute one IP address may start (the widget resumes one per page load)"},
+	{"widget-message-rate", K_INT, S(widget_message_rate), "30", "chat messages a minute one visitor may send"},
 	{"delivery-backoff", K_INT, S(delivery_backoff_s), "30", "seconds before the first retry of a failed delivery; doubles per attempt (jittered, at most 6 hours)"},
 };
 #undef S

@@ -44,6 +44,8 @@ struct config {
 	int64_t delivery_backoff_s;
 	int64_t presence_idle_s;
 	int64_t event_retention_days;
+	int64_t widget_session_rate;
+	int64_t widget_message_rate;
 };
 
 /* Fill cfg from argv (flags "--name value" or "--name=value"), the

@@ -74,6 +74,8 @@ int cli_serve(const struct config *cfg)
 			.lockout_ms = cfg->login_lockout_s * 1000,
 		},
 		.login_limit = ratelimit_new((int)cfg->login_rate_per_min),
+		.widget_session_limit = ratelimit_new((int)cfg->widget_session_rate),
+		.widget_message_limit = ratelimit_new((int)cfg->widget_message_rate),
 	};
 	FILE *access = open_access_log(cfg->access_log);
 	struct http_config hc = {
@@ -120,5 +122,7 @@ int cli_serve(const struct config *cfg)
 	if (access && access != stdout)
 		fclose(access);
 	ratelimit_free(app.login_limit);
+	ratelimit_free(app.widget_session_limit);
+	ratelimit_free(app.widget_message_limit);
 	return rc < 0 ? 1 : 0;
 }

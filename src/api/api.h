@@ -32,7 +32,13 @@ struct app {
 	const struct config *cfg;
 	struct auth_policy policy;
 	struct ratelimit *login_limit;
+	struct ratelimit *widget_session_limit; /* new chat sessions per IP */
+	struct ratelimit *widget_message_limit; /* messages per chat session */
 };
+
+/* 0 when rl allows key now; else replies 429 with Retry-After (what: "login
+ * attempts", ...) and returns -1. */
+int api_rate_check(struct req *r, struct ratelimit *rl, const char *key, const char *what);
 
 /* Per-request context, in r->app. */
 struct actx {

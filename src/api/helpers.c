@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "../util/clock.h"
 #include "../util/log.h"
 #include "api.h"
 
@@ -110,4 +111,16 @@ int api_audit(struct req *r, const char *action, const char *target_type,
 	}
 	api_ctx(r)->audited++;
 	return 0;
+}
+
+int api_rate_check(struct req *r, struct ratelimit *rl, const char *key, const char *what)
+{
+	int wait = rl ? ratelimit_take(rl, key, clock_now_ms()) : 0;
+	if (wait <= 0)
+		return 0;
+	char s[16];
+	snprintf(s, sizeof s, "%d", wait);
+	reply_header(r, "Retry-After", s);
+	reply_error(r, 429, "rate_limited", "too many %s; wait %d s", what, wait);
+	return -1;
 }

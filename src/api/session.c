@@ -57,14 +57,8 @@ static json_t *me_json(struct req *r, const struct principal *who,
 static void api_login(struct req *r)
 {
 	struct worker *w = api_worker(r);
-	int wait = ratelimit_take(w->app->login_limit, r->remote_ip, clock_now_ms());
-	if (wait > 0) {
-		char s[16];
-		snprintf(s, sizeof s, "%d", wait);
-		reply_header(r, "Retry-After", s);
-		reply_error(r, 429, "rate_limited", "too many login attempts; wait %d s", wait);
+	if (api_rate_check(r, w->app->login_limit, r->remote_ip, "login attempts") < 0)
 		return;
-	}
 	json_t *body = req_json(r);
 	if (!body)
 		return;

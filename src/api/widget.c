@@ -127,6 +127,11 @@ static int read_open(const json_t *b, struct chat_open *o, struct chat_identity 
 
 static void sessions_post(struct req *r)
 {
+	if (api_rate_check(r, api_worker(r)->app->widget_session_limit, r->remote_ip,
+			   "chat sessions from this address") < 0) {
+		cors(r);
+		return;
+	}
 	json_t *b = req_json(r);
 	if (!b) {
 		cors(r);
@@ -304,8 +309,14 @@ static void messages_post(struct req *r)
 	struct chat_visitor v;
 	struct outgoing o = {0};
 	struct err e = {0};
+	char key[32];
 	if (visitor(r, &v) < 0)
 		return;
+	snprintf(key, sizeof key, "s%lld", (long long)v.session_id);
+	if (api_rate_check(r, api_worker(r)->app->widget_message_limit, key, "messages") < 0) {
+		cors(r);
+		return;
+	}
 	const char *ct = req_header(r, "content-type");
 	int rc = 0;
 	if (ct && strncasecmp(ct, "multipart/", 10) == 0) {

@@ -236,3 +236,17 @@ test('queue position counts the chats waiting before this one', async () => {
   assert.equal(ca.agent.name, me.name);
   assert.equal(cb.queue_position, pb - 1);
 });
+
+// Last in this file: it uses up this address's allowance for a while.
+test('a flood of new chat sessions from one address is refused with 429', async () => {
+  let refused = null;
+  for (let i = 0; i < 80 && !refused; i++) {
+    const r = await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey } });
+    if (r.status === 429) refused = r;
+    else assert.equal(r.status, 200);
+  }
+  assert.ok(refused, 'never refused');
+  assertError(refused, 429, 'rate_limited');
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+});
