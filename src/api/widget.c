@@ -17,6 +17,7 @@
 #include "../core/ingest.h"
 #include "../core/ticket.h"
 #include "../text/sanitize.h"
+#include "../util/clock.h"
 #include "../util/token.h"
 #include "hub.h"
 #include "input.h"
@@ -396,7 +397,14 @@ static int act_typing(struct req *r, const struct chat_visitor *v, const json_t 
 {
 	static const char *const keys[] = {"typing", NULL};
 	int typing;
+	char key[32];
 	(void)out;
+	/* each one is a write: as limited as messages, in buckets of its own */
+	snprintf(key, sizeof key, "t%lld", (long long)v->session_id);
+	if (ratelimit_take(api_worker(r)->app->widget_message_limit, key, clock_now_ms()) > 0) {
+		err_set(e, 429, "rate_limited", "too many typing notices");
+		return -1;
+	}
 	return in_keys(b, keys, e) < 0 || in_bool(b, "typing", &typing, e) < 0 ||
 	       chat_typing(api_worker(r)->db, v, typing != 0, e) < 0 ? -1 : 0;
 }

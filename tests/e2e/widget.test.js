@@ -469,7 +469,7 @@ test('the desk restarts: the widget says it is reconnecting, reconnects by itsel
     const admin3 = await desk2.loginAs('admin');
     assert.equal((await admin3.post(`/api/v1/tickets/${ticket.id}/messages`, { text: 'Sorry for the wait, we are back!' })).status, 201);
     await agentBubble(page, 'we are back').waitFor({ timeout: 30000 });
-    await page.locator('.kf-banner', { hasText: 'reconnecting' }).waitFor({ state: 'hidden' });
+    await page.locator('.kf-banner', { hasText: 'reconnecting' }).waitFor({ state: 'hidden', timeout: 45000 });
     assert.equal(await agentBubble(page, 'we are back').count(), 1, 'shown once');
     await shot(page, 'reconnect-2-back.png');
     // the only failures allowed are the ones of the desk being down

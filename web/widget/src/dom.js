@@ -19,6 +19,11 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// A button showing only an icon: the label is its accessible name and its tooltip.
+export function iconButton(cls, label, name, attrs) {
+  return h('button', { class: cls, type: 'button', 'aria-label': label, title: label, ...attrs }, icon(name));
+}
+
 function append(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;

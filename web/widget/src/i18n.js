@@ -234,3 +234,11 @@ export function translator(lang) {
     return s;
   };
 }
+
+// A text the server did not resolve to one language ({"zh-CN": …, "en": …}):
+// this language, its base, English, or any.
+export function pickText(v, lang) {
+  if (typeof v === 'string' || v == null) return v || '';
+  if (typeof v !== 'object') return String(v);
+  return v[lang] || v[lang.split('-')[0]] || v.en || Object.values(v).find((x) => typeof x === 'string') || '';
+}

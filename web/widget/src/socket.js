@@ -31,6 +31,11 @@ export class Socket {
     return !!this.ws && this.ws.readyState === 1;
   }
 
+  // Was connected, lost it, and is trying again.
+  reconnecting() {
+    return this.everOpen && !this.isOpen() && !this.stopped;
+  }
+
   start() {
     if (!this.stopped) return;
     this.stopped = false;
