@@ -85,17 +85,14 @@ static int read_files(struct req *r, const struct multipart *m, struct upload *u
 	return 0;
 }
 
-int api_upload_blobs(struct req *r, struct upload *up, int n)
+int api_upload_blobs(struct req *r, struct upload *up, int n, struct err *e)
 {
-	struct err e = {0};
 	struct buf root = BUF_INIT;
 	blob_root(r, &root);
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < n; i++)
-		rc = blob_put(root.data, up[i].part->data, up[i].part->len, up[i].a.sha256, &e);
+		rc = blob_put(root.data, up[i].part->data, up[i].part->len, up[i].a.sha256, e);
 	buf_free(&root);
-	if (rc < 0)
-		api_fail(r, &e);
 	return rc;
 }
 
@@ -103,7 +100,11 @@ int api_upload_blobs(struct req *r, struct upload *up, int n)
 static void store(struct req *r, struct upload *up, int n)
 {
 	struct err e = {0};
-	if (api_upload_blobs(r, up, n) < 0 || api_begin(r) < 0)
+	if (api_upload_blobs(r, up, n, &e) < 0) {
+		api_fail(r, &e);
+		return;
+	}
+	if (api_begin(r) < 0)
 		return;
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {

@@ -23,6 +23,7 @@
 #include "hub_internal.h"
 
 #define RING 512
+#define RING_BYTES (16 * 1024 * 1024) /* frames kept per account, at most */
 #define CATCH_UP_HIGH (256 * 1024) /* replayed bytes queued before pausing */
 #define BUCKETS 1024
 #define CMDS_PER_SECOND 20
@@ -40,13 +41,21 @@ struct hub_acct {
 	int64_t id, head;
 	struct hev *ring[RING];
 	int rstart, rn;
+	size_t ring_bytes;
 	struct hub_sub *subs;
 	struct hub_acct *next;
+};
+
+struct hub_view { /* how many of the agent's connections here view a ticket */
+	int64_t ticket;
+	int n;
 };
 
 struct hub_user { /* an agent's connections on this node */
 	int64_t account, user;
 	int conns, idle_conns, reported_conns, reported_idle;
+	struct hub_view *views;
+	int nviews;
 	struct hub_user *next;
 };
 
@@ -259,6 +268,62 @@ static void set_idle(struct hub_sub *s, int idle)
 	presence_report(u);
 }
 
+/* ---- who views which ticket ---- */
+
+static struct hub_view *view_of(struct hub_user *u, int64_t ticket)
+{
+	for (int i = 0; i < u->nviews; i++)
+		if (u->views[i].ticket == ticket)
+			return &u->views[i];
+	u->views = xrealloc(u->views, (size_t)(u->nviews + 1) * sizeof *u->views);
+	u->views[u->nviews] = (struct hub_view){ticket, 0};
+	return &u->views[u->nviews++];
+}
+
+/* The first of the agent's connections here to open the ticket announces
+ * it (after the pump checked they may see it); the last to leave, too. */
+static void view_take(struct hub_sub *s, int64_t ticket)
+{
+	if (view_of(user_of(s), ticket)->n++ > 0)
+		return;
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_CMD;
+	j->sub = sub_ref(s);
+	j->cmd = (struct hub_cmd){.type = CMD_VIEWING, .ticket_id = ticket, .flag = 1};
+	pump_job(j);
+}
+
+static void view_release(struct hub_sub *s, int64_t ticket)
+{
+	struct hub_user *u = user_of(s);
+	struct hub_view *v = view_of(u, ticket);
+	if (--v->n > 0)
+		return;
+	*v = u->views[--u->nviews]; /* v is in the array: swap the last in */
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_UNVIEW;
+	j->p = s->p;
+	j->account = s->account_id;
+	j->ticket = ticket;
+	pump_job(j);
+}
+
+/* A console tab shows one ticket at a time: opening another leaves the
+ * one before. */
+static void viewing(struct hub_sub *s, int64_t ticket, int on)
+{
+	if (on && s->viewing == ticket)
+		return;
+	if (s->viewing && (on || s->viewing == ticket)) {
+		view_release(s, s->viewing);
+		s->viewing = 0;
+	}
+	if (on) {
+		s->viewing = ticket;
+		view_take(s, ticket);
+	}
+}
+
 /* ---- ws_app ---- */
 
 static void on_open(struct ws_conn *c, void *arg)
@@ -291,28 +356,35 @@ static void reply(struct hub_sub *s, const char *type, const char *code, const c
 	json_decref(o);
 }
 
-/* At most CMDS_PER_SECOND commands a second, and a "typing" for the same
- * ticket at most every TYPING_EVERY_MS: keyboards repeat, the database
- * need not. */
-static int throttled(struct hub_sub *s, const struct hub_cmd *c, uint64_t now)
+/* At most CMDS_PER_SECOND messages a second, malformed ones included. */
+static int over_rate(struct hub_sub *s, uint64_t now)
 {
 	if (now - s->bucket_ms >= 1000) {
 		s->bucket_ms = now;
 		s->bucket = CMDS_PER_SECOND;
 	}
-	if (s->bucket-- <= 0)
-		return 1;
-	if (c->type == CMD_TYPING && c->flag) {
-		if (s->typing_ticket == c->ticket_id && now - s->typing_ms < TYPING_EVERY_MS)
-			return 2;
-		s->typing_ticket = c->ticket_id;
-		s->typing_ms = now;
-	} else if (c->type == CMD_TYPING) {
-		s->typing_ticket = 0; /* the next "typing" goes through at once */
+	return s->bucket-- <= 0;
+}
+
+/* A "typing" for the same ticket at most every TYPING_EVERY_MS: keyboards
+ * repeat, the database need not.  A "not typing" lets the next one through. */
+static int repeated_typing(struct hub_sub *s, const struct hub_cmd *c, uint64_t now)
+{
+	if (c->type != CMD_TYPING)
+		return 0;
+	if (!c->flag) {
+		s->typing_ticket = 0;
 		s->typing_ms = 0;
+		return 0;
 	}
+	if (s->typing_ticket == c->ticket_id && now - s->typing_ms < TYPING_EVERY_MS)
+		return 1;
+	s->typing_ticket = c->ticket_id;
+	s->typing_ms = now;
 	return 0;
 }
+
+static void viewing(struct hub_sub *s, int64_t ticket, int on);
 
 static void on_text(struct ws_conn *c, void *arg, const char *msg, size_t len)
 {
@@ -321,23 +393,26 @@ static void on_text(struct ws_conn *c, void *arg, const char *msg, size_t len)
 	struct hub_cmd cmd;
 	char err[160];
 	uint64_t now = clock_mono_us() / 1000;
+	if (over_rate(s, now)) {
+		reply(s, "error", "rate_limited", "too many messages; slow down");
+		return;
+	}
 	if (hub_cmd_parse(msg, len, s->customer, &cmd, err, sizeof err) < 0) {
 		reply(s, "error", "invalid", err);
 		return;
 	}
-	s->active_ms = now;
-	set_idle(s, 0);
-	int t = throttled(s, &cmd, now);
-	if (t == 1)
-		reply(s, "error", "rate_limited", "too many messages; slow down");
-	if (t || cmd.type == CMD_ACTIVITY)
-		return;
-	if (cmd.type == CMD_PING) {
+	if (cmd.type == CMD_PING) { /* a keep-alive, not a sign of someone there */
 		reply(s, "pong", NULL, NULL);
 		return;
 	}
-	if (cmd.type == CMD_VIEWING)
-		s->viewing = cmd.flag ? cmd.ticket_id : (s->viewing == cmd.ticket_id ? 0 : s->viewing);
+	s->active_ms = now;
+	set_idle(s, 0);
+	if (cmd.type == CMD_ACTIVITY || repeated_typing(s, &cmd, now))
+		return;
+	if (cmd.type == CMD_VIEWING) {
+		viewing(s, cmd.ticket_id, cmd.flag);
+		return;
+	}
 	struct hub_job *j = xcalloc(1, sizeof *j);
 	j->kind = JOB_CMD;
 	j->sub = sub_ref(s);
@@ -362,14 +437,8 @@ static void on_closed(struct ws_conn *c, void *arg, int code)
 	if (s->next)
 		s->next->prev = s->prev;
 	if (!s->customer) {
-		if (s->viewing) {
-			struct hub_job *j = xcalloc(1, sizeof *j);
-			j->kind = JOB_UNVIEW;
-			j->p = s->p;
-			j->account = s->account_id;
-			j->ticket = s->viewing;
-			pump_job(j);
-		}
+		if (s->viewing)
+			view_release(s, s->viewing);
 		struct hub_user *u = user_of(s);
 		u->conns--;
 		u->idle_conns -= s->idle;
@@ -409,12 +478,14 @@ static void fan_out(struct hub_dl *d)
 		struct hev *h = xmalloc(sizeof *h);
 		*h = (struct hev){1, r->seq, r->t, r->frame, r->len};
 		r->frame = NULL;
-		if (a->rn == RING) {
+		while (a->rn == RING || (a->rn && a->ring_bytes + h->len > RING_BYTES)) {
+			a->ring_bytes -= a->ring[a->rstart]->len;
 			hev_release(a->ring[a->rstart]);
 			a->rstart = (a->rstart + 1) % RING;
 			a->rn--;
 		}
 		a->ring[(a->rstart + a->rn++) % RING] = h;
+		a->ring_bytes += h->len;
 		a->head = r->seq;
 		for (struct hub_sub *s = a->subs; s; s = s->next)
 			offer(s, h->seq, &h->t, h->frame, h->len);
@@ -547,6 +618,7 @@ static void free_state(void)
 		while (users[b]) {
 			struct hub_user *u = users[b];
 			users[b] = u->next;
+			free(u->views);
 			free(u);
 		}
 	}

@@ -6,7 +6,7 @@
  * commits (the events commit hook calls pump_wake), PostgreSQL
  * notifications from other nodes (LISTEN kefu_events, on a connection of
  * its own), and a scan of every account's last event id each SCAN_MS,
- * which also catches other processes on SQLite (kefu mail-in) and
+ * which also catches other processes on SQLite (a CLI command) and
  * notifications lost while a connection was down.  For each such account
  * it reads the events after its cursor, in id order, and delivers them to
  * the loop.  It also runs the subscribers' commands, replays, presence

@@ -5,6 +5,8 @@
  * integrations and tests).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "../core/presence.h"
 #include "../core/ticket.h"
@@ -46,6 +48,24 @@ static int user_teams(struct req *r, int64_t *teams, int *n, struct err *e)
 	return 0;
 }
 
+/* A browser says where the page that opens a WebSocket came from; a
+ * cookie-authenticated console must be our own page, or any site the
+ * agent visits could read their events (cross-site WebSocket hijacking).
+ * Clients without an Origin (apps, tests, API tokens) are not browsers. */
+static int same_origin(struct req *r)
+{
+	const char *origin = req_header(r, "origin");
+	const char *host = req_header(r, "host");
+	const char *fwd = req_header(r, "x-forwarded-host");
+	if (!origin || !api_ctx(r)->who.session_id)
+		return 1;
+	const char *p = strstr(origin, "://");
+	if (!p)
+		return 0;
+	p += 3;
+	return (host && strcasecmp(p, host) == 0) || (fwd && strcasecmp(p, fwd) == 0);
+}
+
 static void ws_staff(struct req *r)
 {
 	int64_t after = after_param(r), teams[MAX_TEAMS];
@@ -53,6 +73,10 @@ static void ws_staff(struct req *r)
 	struct err e = {0};
 	if (after < -1)
 		return;
+	if (!same_origin(r)) {
+		reply_error(r, 403, "forbidden", "a WebSocket from another site's page is refused");
+		return;
+	}
 	if (user_teams(r, teams, &n, &e) < 0) {
 		api_fail(r, &e);
 		return;
@@ -69,7 +93,7 @@ static void presence_get(struct req *r)
 	if (!items)
 		api_fail(r, &e);
 	else
-		reply_json(r, 200, json_pack("{so}", "items", items));
+		api_reply_list(r, items, 0);
 }
 
 static void presence_put(struct req *r)
@@ -86,7 +110,7 @@ static void presence_put(struct req *r)
 		if (presence_choose(api_scope(r), api_ctx(r)->who.user_id, status, &e) < 0)
 			api_fail(r, &e);
 		else
-			reply_json(r, 200, json_pack("{ss}", "status", status));
+			reply_json(r, 200, json_pack("{ss}", "chosen", status));
 	}
 	json_decref(body);
 }
@@ -101,7 +125,7 @@ static void viewers_get(struct req *r)
 	if (!items)
 		api_fail(r, &e);
 	else
-		reply_json(r, 200, json_pack("{so}", "items", items));
+		api_reply_list(r, items, 0);
 }
 
 /* A JSON request about a ticket the caller may see, in the request's
@@ -150,7 +174,7 @@ static void read_post(struct req *r) { run_action(r, act_read); }
 /* Presence, typing and read marks change nothing an auditor asks about;
  * they are events, not records (ROUTE_NO_AUDIT). */
 const struct route api_realtime_routes[] = {
-	{HTTP_GET, "/api/v1/ws", ws_staff, "", 0},
+	{HTTP_GET, "/api/v1/ws", ws_staff, "tickets.read", 0},
 	{HTTP_GET, "/api/v1/presence", presence_get, "", 0},
 	{HTTP_PUT, "/api/v1/presence", presence_put, "", ROUTE_NO_AUDIT},
 	{HTTP_GET, "/api/v1/tickets/{id}/viewers", viewers_get, "tickets.read", 0},

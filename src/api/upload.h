@@ -25,8 +25,8 @@ struct upload {
  * is not acceptable; else fills u. */
 int api_upload_read(struct req *r, const struct multipart_part *p, struct upload *u,
 		    int64_t uploader);
-/* Store the n parts' bytes (content-addressed); replies on failure. */
-int api_upload_blobs(struct req *r, struct upload *up, int n);
+/* Store the n parts' bytes (content-addressed); -1 with e filled. */
+int api_upload_blobs(struct req *r, struct upload *up, int n, struct err *e);
 /* Answer with the attachment's bytes. */
 void api_send_attachment(struct req *r, const struct blob_attachment *a);
 

@@ -244,7 +244,7 @@ static int store_files(struct req *r, const struct chat_visitor *v, struct outgo
 {
 	if (o->nup == 0)
 		return 0;
-	if (api_upload_blobs(r, o->up, o->nup) < 0)
+	if (api_upload_blobs(r, o->up, o->nup, e) < 0)
 		return -1;
 	struct scope s = {api_worker(r)->db, v->account_id};
 	if (db_begin(s.db, e) < 0)
@@ -280,7 +280,15 @@ static int send_msg(struct req *r, const struct chat_visitor *v, struct outgoing
 		.attachments = ids,
 	};
 	struct ingest_result res;
-	int rc = store_files(r, v, o, ids, e);
+	/* A retry of a message already stored: ingest answers with the
+	 * original; its files must not be stored a second time. */
+	int64_t seen = 0;
+	struct scope sc = {api_worker(r)->db, v->account_id};
+	int rc = db_sq_int(&sc, "SELECT 1 FROM inbound_seen WHERE account_id = $1 AND "
+				"channel_id = $2 AND external_id = $3",
+			   DB_ARGS(DB_INT(v->channel_id), DB_TEXT(ext)), &seen, e) < 0 ? -1 : 0;
+	if (rc == 0 && !seen)
+		rc = store_files(r, v, o, ids, e);
 	if (rc == 0)
 		rc = ingest_message(api_worker(r)->db, v->account_id, &m, &res, e);
 	if (rc == 0) {
@@ -401,8 +409,12 @@ static int act_typing(struct req *r, const struct chat_visitor *v, const json_t 
 	(void)out;
 	/* each one is a write: as limited as messages, in buckets of its own */
 	snprintf(key, sizeof key, "t%lld", (long long)v->session_id);
-	if (ratelimit_take(api_worker(r)->app->widget_message_limit, key, clock_now_ms()) > 0) {
-		err_set(e, 429, "rate_limited", "too many typing notices");
+	int wait = ratelimit_take(api_worker(r)->app->widget_message_limit, key, clock_now_ms());
+	if (wait > 0) {
+		char sec[16];
+		snprintf(sec, sizeof sec, "%d", wait);
+		reply_header(r, "Retry-After", sec);
+		err_set(e, 429, "rate_limited", "too many typing notices; wait %d s", wait);
 		return -1;
 	}
 	return in_keys(b, keys, e) < 0 || in_bool(b, "typing", &typing, e) < 0 ||

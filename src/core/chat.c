@@ -124,12 +124,13 @@ int chat_identity_check(const char *secret, const struct chat_identity *id,
 {
 	if (!id->id || !id->id[0] || strlen(id->id) > 128 || strchr(id->id, '\n') ||
 	    (id->name && strchr(id->name, '\n')) || (id->email && strchr(id->email, '\n'))) {
-		ERR_INVALID(e, "identity.id must be 1-128 characters without line breaks");
+		ERR_INVALID(e, "identity: id must be 1-128 characters; id, name and email "
+			       "may not hold line breaks");
 		return -1;
 	}
 	int64_t age = now_s - id->timestamp;
 	if (age > CHAT_IDENTITY_MAX_AGE || age < -CHAT_IDENTITY_MAX_AGE) {
-		err_set(e, 401, "unauthorized", "identity timestamp is too old or in the future");
+		err_set(e, 401, "unauthenticated", "identity timestamp is too old or in the future");
 		return -1;
 	}
 	char ts[24];
@@ -147,7 +148,7 @@ int chat_identity_check(const char *secret, const struct chat_identity *id,
 	char hex[2 * sizeof mac + 1];
 	sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
 	if (!id->signature || !token_equal(hex, id->signature)) {
-		err_set(e, 401, "unauthorized", "identity signature does not match");
+		err_set(e, 401, "unauthenticated", "identity signature does not match");
 		return -1;
 	}
 	return 0;

@@ -201,7 +201,8 @@ json_t *chat_conversation(struct db *db, const struct chat_visitor *v, struct er
 }
 
 /* One staff event about the visitor's ticket in its own transaction,
- * after an optional update of that ticket ($2 = ticket, $3 = arg). */
+ * after an optional update of that ticket ($2 = ticket, $3 = arg) -- and
+ * only when that update changed something. */
 static int staff_event_tx(const struct scope *s, int64_t ticket, const char *type,
 			  json_t *data, const char *update, int64_t arg, struct err *e)
 {
@@ -209,10 +210,10 @@ static int staff_event_tx(const struct scope *s, int64_t ticket, const char *typ
 	int rc = db_begin(s->db, e);
 	if (rc < 0)
 		return -1;
-	if (update)
-		rc = db_sexec(s, update, DB_ARGS(DB_INT(ticket), DB_INT(arg)), e) < 0 ? -1 : 0;
-	if (rc == 0)
-		rc = events_ticket_target(s, ticket, &t, e);
+	int64_t changed = update ? db_sexec(s, update, DB_ARGS(DB_INT(ticket), DB_INT(arg)), e) : 1;
+	if (changed == 0) /* the mark was there already: nothing to tell */
+		return db_commit(s->db, e);
+	rc = changed < 0 ? -1 : events_ticket_target(s, ticket, &t, e);
 	t.customer_id = 0;
 	if (rc == 0)
 		rc = events_add(s, type, &t, data, e);

@@ -4,15 +4,18 @@
 #include "presence.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "../util/clock.h"
 #include "events.h"
 #include "ticket.h"
 
 /* Work out the user's status from every fresh node row and their choice;
- * store it and announce a change. */
-static int recompute(const struct scope *s, int64_t user, struct err *e)
+ * store it and announce a change (or, when `force`, announce anyway: the
+ * choice itself changed). */
+static int recompute(const struct scope *s, int64_t user, int force, struct err *e)
 {
 	int64_t fresh = clock_now_ms() - PRESENCE_STALE_MS;
 	struct db_res *res;
@@ -43,7 +46,7 @@ static int recompute(const struct scope *s, int64_t user, struct err *e)
 		     DB_ARGS(DB_INT(user), DB_TEXT(chosen), DB_TEXT(now), DB_INT(clock_now_ms())),
 		     e) < 0)
 		return -1;
-	if (!strcmp(old, now))
+	if (!strcmp(old, now) && !force)
 		return 0;
 	struct event_target t = {.audience = EV_STAFF};
 	json_t *d = json_pack("{sI ss ss ss}", "user_id", (json_int_t)user, "name", name,
@@ -93,7 +96,7 @@ int presence_node_set(struct db *db, const char *node, int64_t account, int64_t 
 			       "AND user_id = $3", DB_ARGS(DB_TEXT(node), DB_INT(user)), e);
 	if (rc >= 0 && conns == 0)
 		rc = leave_all(&s, node, user, e);
-	if (rc < 0 || recompute(&s, user, e) < 0) {
+	if (rc < 0 || recompute(&s, user, 0, e) < 0) {
 		db_rollback(db);
 		return -1;
 	}
@@ -108,12 +111,15 @@ int presence_choose(const struct scope *s, int64_t user, const char *status,
 		ERR_INVALID(e, "status must be online, away or offline");
 		return -1;
 	}
-	if (db_sexec(s, "INSERT INTO presence (account_id, user_id, chosen, status, updated_at) "
+	int64_t same = 0;
+	if (db_sq_int(s, "SELECT COUNT(*) FROM presence WHERE account_id = $1 AND user_id = $2 "
+			 "AND chosen = $3", DB_ARGS(DB_INT(user), DB_TEXT(status)), &same, e) < 0 ||
+	    db_sexec(s, "INSERT INTO presence (account_id, user_id, chosen, status, updated_at) "
 			"VALUES ($1, $2, $3, 'offline', $4) ON CONFLICT (account_id, user_id) DO "
 			"UPDATE SET chosen = $3, updated_at = $4",
 		     DB_ARGS(DB_INT(user), DB_TEXT(status), DB_INT(clock_now_ms())), e) < 0)
 		return -1;
-	return recompute(s, user, e);
+	return recompute(s, user, !same, e);
 }
 
 json_t *presence_list(const struct scope *s, struct err *e)
@@ -170,6 +176,41 @@ static int drop_rows(struct db *db, const char *node, int gone, int64_t fresh,
 	return 0;
 }
 
+/* Viewers on nodes that stopped (or on this one, going away) leave the
+ * tickets, announced like any "viewing": false. */
+static int stale_viewers_leave(struct db *db, const char *node, int gone, int64_t fresh,
+			       struct err *e)
+{
+	struct db_res *res;
+	if (db_query(db, "SELECT v.account_id, v.ticket_id, v.user_id, v.node, u.name "
+			 "FROM ticket_viewers v JOIN users u ON u.id = v.user_id "
+			 "WHERE v.heartbeat_at <= $1 OR ($2 = 1 AND v.node = $3) LIMIT 256",
+		     DB_ARGS(DB_INT(fresh), DB_INT(gone), DB_TEXT(node)), &res, e) < 0)
+		return -1;
+	struct gone_view {
+		int64_t account, ticket;
+		struct principal p;
+		char node[24];
+	} *v = xcalloc(256, sizeof *v);
+	int n = 0;
+	for (; n < 256 && db_res_next(res); n++) {
+		v[n].account = db_res_int(res, 0);
+		v[n].ticket = db_res_int(res, 1);
+		v[n].p.account_id = v[n].account;
+		v[n].p.user_id = db_res_int(res, 2);
+		snprintf(v[n].node, sizeof v[n].node, "%s", db_res_text(res, 3));
+		snprintf(v[n].p.name, sizeof v[n].p.name, "%s", db_res_text(res, 4));
+	}
+	db_res_free(res);
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct scope s = {db, v[i].account};
+		rc = viewer_set(&s, v[i].node, &v[i].p, v[i].ticket, 0, e);
+	}
+	free(v);
+	return rc;
+}
+
 int presence_heartbeat(struct db *db, const char *node, int gone, struct err *e)
 {
 	int64_t now = clock_now_ms(), fresh = now - PRESENCE_STALE_MS;
@@ -182,10 +223,11 @@ int presence_heartbeat(struct db *db, const char *node, int gone, struct err *e)
 		 db_exec(db, "UPDATE ticket_viewers SET heartbeat_at = $2 WHERE node = $1",
 			 DB_ARGS(DB_TEXT(node), DB_INT(now)), e) < 0 ||
 		 affected(db, node, gone, fresh, au, 256, &n, e) < 0 ||
+		 stale_viewers_leave(db, node, gone, fresh, e) < 0 ||
 		 drop_rows(db, node, gone, fresh, e) < 0 ? -1 : 0;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		struct scope s = {db, au[i][0]};
-		rc = recompute(&s, au[i][1], e);
+		rc = recompute(&s, au[i][1], 0, e);
 	}
 	if (rc < 0) {
 		db_rollback(db);

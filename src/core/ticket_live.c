@@ -62,6 +62,14 @@ int ticket_mark_read(const struct scope *s, const struct principal *p, int64_t i
 			ERR_NOT_FOUND(e, "no such message on the ticket");
 		return -1;
 	}
+	/* The mark the customer sees: the last public message up to there (a
+	 * note's id is nothing they should learn). */
+	if (db_sq_int(s, "SELECT COALESCE(MAX(id), 0) FROM messages WHERE account_id = $1 AND "
+			 "ticket_id = $2 AND id <= $3 AND internal = 0",
+		      DB_ARGS(DB_INT(id), DB_INT(message_id)), &message_id, e) < 0)
+		return -1;
+	if (message_id == 0)
+		return 0;
 	int64_t n = db_sexec(s, "UPDATE tickets SET agent_read_id = $3 WHERE account_id = $1 "
 				"AND id = $2 AND COALESCE(agent_read_id, 0) < $3",
 			     DB_ARGS(DB_INT(id), DB_INT(message_id)), e);

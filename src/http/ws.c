@@ -402,8 +402,11 @@ int ws_send_text(struct ws *w, const char *data, size_t len)
 	size_t q;
 	if (ws_closing(w))
 		return -1;
+	/* Too slow is judged by what already waits, not by the size of what
+	 * comes: one large event (a long message) must reach a client that
+	 * reads, so the bound is max_queued plus one message. */
 	q = wslay_event_get_queued_msg_length(w->ctx);
-	if (q > w->lim.max_queued || len > w->lim.max_queued - q) {
+	if (q >= w->lim.max_queued) {
 		ws_fail(w, 1013, "client too slow");
 		return -2;
 	}

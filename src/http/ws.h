@@ -51,8 +51,8 @@ struct ws_limits {
 	/* Largest message accepted from the client (bytes, after
 	 * reassembly); over it: close 1009.  0: WS_DEFAULT_MAX_MESSAGE. */
 	size_t max_message;
-	/* Payload bytes queued and not yet handed to write before the peer
-	 * counts as too slow (see ws_send_text).  0: WS_DEFAULT_MAX_QUEUED. */
+	/* Payload bytes waiting to be handed to write at which the peer counts
+	 * as too slow (see ws_send_text).  0: WS_DEFAULT_MAX_QUEUED. */
 	size_t max_queued;
 };
 
@@ -107,7 +107,8 @@ int ws_feed(struct ws *w, const void *data, size_t len);
 
 /* Queue a text message; data must be valid UTF-8 (the caller guarantees
  * it) and is copied.  Returns 0; -1 when closing or closed (the message is
- * dropped); -2 when it would take the queue past max_queued: the message is
+ * dropped); -2 when max_queued bytes or more already wait (a message of any
+ * size is taken while less waits): the message is
  * dropped and the module starts failing the connection with 1013 ("client
  * too slow"): the close frame goes before anything still queued, further
  * sends return -1, on_closed follows from ws_flush once it is written. */

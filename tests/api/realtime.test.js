@@ -78,6 +78,12 @@ test('the WebSocket needs a login; a plain GET is told to upgrade', async () => 
     (e) => e.status === 401);
   assertError(await admin.get('/api/v1/ws'), 426, 'upgrade_required');
   await assert.rejects(ws(admin, '?after=x'), (e) => e.status === 400);
+  // a page of another site may not open the console's socket with the cookie
+  await assert.rejects(WsClient.connect(srv.base, '/api/v1/ws', { cookie: admin.cookie,
+    headers: { Origin: 'https://evil.example' } }), (e) => e.status === 403);
+  const own = await WsClient.connect(srv.base, '/api/v1/ws', { cookie: admin.cookie,
+    headers: { Origin: srv.base } });
+  own.destroy();
 });
 
 test('events arrive live, in id order; a reconnect with ?after= gets exactly what was missed', async () => {

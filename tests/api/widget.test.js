@@ -109,11 +109,11 @@ test('in-app identity: signed attaches to the known customer, a bad signature is
     .map((i) => `${i.kind}:${i.handle}`);
   assert.ok(ids.includes('app_user:u-1001'), JSON.stringify(ids));
   const forged = signed('u-1001', '陈老板', email, undefined, 'not-the-secret');
-  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: forged } }), 401, 'unauthorized');
+  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: forged } }), 401, 'unauthenticated');
   const tampered = { ...signed('u-1001', '陈老板', email), id: 'u-1002' };
-  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: tampered } }), 401, 'unauthorized');
+  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: tampered } }), 401, 'unauthenticated');
   const stale = signed('u-1001', '陈老板', email, Math.floor(Date.now() / 1000) - 3 * 86400);
-  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: stale } }), 401, 'unauthorized');
+  assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: stale } }), 401, 'unauthenticated');
   assertError(await call('POST', '/widget/v1/sessions', { body: { key: srv.widgetKey, identity: { id: 'x' } } }), 400, 'invalid');
 });
 

@@ -21,7 +21,7 @@ import { pickText, translator } from './i18n.js';
 import { h } from './dom.js';
 import { applyColor } from './theme.js';
 import { formatSize } from './format.js';
-import { agentName, fromDesk, isClosed, kindOf } from './model.js';
+import { agentName, fromDesk, isClosed, isQueued, kindOf } from './model.js';
 import { Launcher } from './launcher.js';
 import { Panel } from './panel.js';
 import { Thread } from './thread.js';
@@ -225,7 +225,7 @@ export class Widget {
   }
 
   onSocketOpen(reconnected) {
-    this.stopPolling();
+    this.startPolling();
     this.panel.setBanner();
     // After a gap, the server replays from ?after=; the conversation is
     // re-fetched as well, in case the gap was longer than it keeps.
@@ -237,20 +237,18 @@ export class Widget {
     this.startPolling();
   }
 
-  // While the socket is down, look every 15 s so a reply still shows up.
-  // A look that gets through means the desk is back: reconnect now rather
-  // than when the backoff says.
+  // Every 15 s: while the socket is down, so a reply still shows up (and a
+  // look that gets through means the desk is back: reconnect now, not when
+  // the backoff says); and while waiting in the queue, so the position
+  // moves (the desk only announces changes of the visitor's own ticket).
   startPolling() {
     if (this.pollTimer) return;
     this.pollTimer = setInterval(() => {
-      if (document.visibilityState === 'hidden' || this.socket.isOpen() || !this.api.token) return;
-      this.loadConversation(false).then(() => this.socket.wake(), () => {});
+      if (document.visibilityState === 'hidden' || !this.api.token) return;
+      const down = !this.socket.isOpen();
+      if (!down && !isQueued(this.conv)) return;
+      this.loadConversation(false).then(() => { if (down) this.socket.wake(); }, () => {});
     }, POLL_MS);
-  }
-
-  stopPolling() {
-    clearInterval(this.pollTimer);
-    this.pollTimer = null;
   }
 
   onEvent(ev) {
