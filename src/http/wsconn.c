@@ -23,6 +23,7 @@
 #define CLOSE_WAIT_MS 5000      /* for the peer's answer to our close frame */
 #define STUCK_WRITE_MS 30000    /* one write that long: the client is not reading */
 #define OUT_CHUNK (64 * 1024)   /* bytes collected before ws.c is told "full" */
+#define IDLE_KEEP 4096          /* output buffer kept between writes */
 #define MAX_MESSAGE (64 * 1024) /* from a client */
 #define MAX_QUEUED (1024 * 1024)
 
@@ -123,6 +124,10 @@ static void on_written(uv_write_t *wr, int status)
 {
 	struct ws_conn *c = wr->data;
 	c->writing = 0;
+	/* Thousands of idle connections should not each keep the largest
+	 * batch they ever sent. */
+	if (c->inflight.cap > IDLE_KEEP)
+		buf_free(&c->inflight);
 	buf_reset(&c->inflight);
 	if (c->closing)
 		return;
