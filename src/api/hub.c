@@ -43,6 +43,8 @@ struct hub_acct {
 	int rstart, rn;
 	size_t ring_bytes;
 	struct hub_sub *subs;
+	int nsubs;
+	int ready; /* the pump reads its events and has said from where */
 	struct hub_acct *next;
 };
 
@@ -67,6 +69,14 @@ static int64_t idle_ms = 600000;
 static pthread_mutex_t dl_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct hub_dl *dl_head, *dl_tail;
 static int dl_scheduled;
+
+static void hev_release(struct hev *h)
+{
+	if (h && --h->refs == 0) {
+		free(h->frame);
+		free(h);
+	}
+}
 
 static unsigned bucket(int64_t a, int64_t b)
 {
@@ -168,7 +178,7 @@ static void give(struct hub_sub *s, int64_t seq, const struct event_target *t,
 static void offer(struct hub_sub *s, int64_t seq, const struct event_target *t,
 		  const char *frame, size_t len)
 {
-	if (!s->dead && !s->waiting && !s->backlog)
+	if (!s->dead && !s->waiting && !s->backlog && !s->unready)
 		give(s, seq, t, frame, len);
 }
 
@@ -202,7 +212,7 @@ static void replay_request(struct hub_sub *s)
 static void catch_up(struct hub_sub *s)
 {
 	struct hub_acct *a = s->a;
-	if (s->dead || s->waiting)
+	if (s->dead || s->waiting || s->unready)
 		return;
 	s->backlog = 0;
 	if (!ring_covers(a, s->last)) {
@@ -324,6 +334,53 @@ static void viewing(struct hub_sub *s, int64_t ticket, int on)
 	}
 }
 
+/* ---- which accounts the pump reads ---- */
+
+/* Events of an account nobody here listens to are not read at all: a busy
+ * account with no console open costs the pump nothing. */
+static void watch(struct hub_acct *a, int on)
+{
+	if (!on)
+		a->ready = 0;
+	struct hub_job *j = xcalloc(1, sizeof *j);
+	j->kind = JOB_WATCH;
+	j->account = a->id;
+	j->conns = on;
+	pump_job(j);
+}
+
+static void ring_clear(struct hub_acct *a)
+{
+	for (int i = 0; i < a->rn; i++)
+		hev_release(a->ring[(a->rstart + i) % RING]);
+	a->rn = a->rstart = 0;
+	a->ring_bytes = 0;
+}
+
+/* The pump reads the account from `upto` on.  Events it skipped while
+ * nobody listened here are not in the ring: clear it, and whoever is
+ * behind catches up from the database.  Subscribers that opened before
+ * this start now: from where they asked, or (live only) from here. */
+static void head_moved(int64_t account, int64_t upto)
+{
+	struct hub_acct *a = acct(account);
+	a->ready = 1;
+	if (upto > a->head) {
+		ring_clear(a);
+		a->head = upto;
+	}
+	for (struct hub_sub *s = a->subs; s; s = s->next) {
+		if (s->dead)
+			continue;
+		if (s->unready) {
+			s->unready = 0;
+			s->last = s->after < 0 ? a->head : s->after;
+		}
+		if (s->last < a->head)
+			catch_up(s);
+	}
+}
+
 /* ---- ws_app ---- */
 
 static void on_open(struct ws_conn *c, void *arg)
@@ -335,10 +392,16 @@ static void on_open(struct ws_conn *c, void *arg)
 	if (s->next)
 		s->next->prev = s;
 	s->a->subs = s;
+	if (s->a->nsubs++ == 0)
+		watch(s->a, 1);
 	if (!s->customer) {
 		struct hub_user *u = user_of(s);
 		u->conns++;
 		presence_report(u);
+	}
+	if (!s->a->ready) { /* head_moved starts it */
+		s->unready = 1;
+		return;
 	}
 	/* No ?after: live events from now on. */
 	s->last = s->after < 0 ? s->a->head : s->after;
@@ -436,6 +499,8 @@ static void on_closed(struct ws_conn *c, void *arg, int code)
 		s->a->subs = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	if (--s->a->nsubs == 0)
+		watch(s->a, 0);
 	if (!s->customer) {
 		if (s->viewing)
 			view_release(s, s->viewing);
@@ -459,13 +524,6 @@ const struct ws_app hub_ws_app = {on_open, on_text, on_closed, on_drained};
 
 /* ---- deliveries from the pump ---- */
 
-static void hev_release(struct hev *h)
-{
-	if (h && --h->refs == 0) {
-		free(h->frame);
-		free(h);
-	}
-}
 
 /* New events of an account: into the ring, out to its subscribers. */
 static void fan_out(struct hub_dl *d)
@@ -548,6 +606,9 @@ static void handle(struct hub_dl *d)
 	case DL_TICK:
 		tick();
 		break;
+	case DL_HEAD:
+		head_moved(d->account, d->upto);
+		break;
 	}
 }
 
@@ -611,8 +672,7 @@ static void free_state(void)
 		while (accts[b]) {
 			struct hub_acct *a = accts[b];
 			accts[b] = a->next;
-			for (int i = 0; i < a->rn; i++)
-				hev_release(a->ring[(a->rstart + i) % RING]);
+			ring_clear(a);
 			free(a);
 		}
 		while (users[b]) {

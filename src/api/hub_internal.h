@@ -23,6 +23,7 @@ struct hub_sub {
 	int refs, dead, idle, customer;
 	int waiting;             /* a replay from the database is on its way */
 	int backlog;             /* catching up, paused until the socket drains */
+	int unready;             /* opened before the pump said where the account is */
 	int64_t account_id, after, last;
 	struct principal p;      /* staff */
 	struct chat_visitor cv;  /* customer */
@@ -33,7 +34,9 @@ struct hub_sub {
 	int bucket;              /* commands left in this second */
 };
 
-enum hub_job_kind { JOB_CMD, JOB_REPLAY, JOB_PRESENCE, JOB_UNVIEW };
+/* JOB_WATCH: the account has subscribers here now (conns 1) or none any
+ * more (conns 0); only watched accounts' events are read. */
+enum hub_job_kind { JOB_CMD, JOB_REPLAY, JOB_PRESENCE, JOB_UNVIEW, JOB_WATCH };
 
 struct hub_job {
 	enum hub_job_kind kind;
@@ -45,7 +48,9 @@ struct hub_job {
 	struct hub_job *next;
 };
 
-enum hub_dl_kind { DL_EVENTS, DL_REPLAY, DL_REPLY, DL_TICK };
+/* DL_HEAD: an account watched again goes on from event `upto` (what came
+ * while nobody here listened was not read). */
+enum hub_dl_kind { DL_EVENTS, DL_REPLAY, DL_REPLY, DL_TICK, DL_HEAD };
 
 struct hub_dl {
 	enum hub_dl_kind kind;

@@ -38,6 +38,7 @@
 
 struct cursor {
 	int64_t account, seq;
+	int watched; /* subscribers on this node: read its events */
 	struct cursor *next;
 };
 
@@ -134,7 +135,7 @@ static void deliver_rows(enum hub_dl_kind kind, int64_t account, struct event_ro
 static void pump_account(int64_t account)
 {
 	struct cursor *c = cursor(account);
-	for (;;) {
+	while (c->watched) {
 		struct event_row *rows;
 		int n;
 		struct err e = {0};
@@ -153,10 +154,35 @@ static void pump_account(int64_t account)
 	}
 }
 
+/* Subscribers came (or all went): from now on read the account's events
+ * (or stop).  What came while it was not read is skipped: the loop is told
+ * where the account stands (always, it waits for this), and catches up
+ * from the database whoever needs what came meanwhile. */
+static void run_watch(struct hub_job *j)
+{
+	struct cursor *c = cursor(j->account);
+	c->watched = j->conns;
+	if (!c->watched)
+		return;
+	int64_t head = 0;
+	struct err e = {0};
+	if (db_query_int(P.db, "SELECT COALESCE(MAX(last_seq), 0) FROM event_counters "
+			       "WHERE account_id = $1", DB_ARGS(DB_INT(j->account)), &head, &e) < 0) {
+		log_warn("hub: account %lld: %s", (long long)j->account, e.msg);
+		return;
+	}
+	if (head > c->seq)
+		c->seq = head;
+	struct hub_dl *d = xcalloc(1, sizeof *d);
+	*d = (struct hub_dl){.kind = DL_HEAD, .account = j->account, .upto = c->seq};
+	hub_deliver(d);
+}
+
 static void on_head(void *arg, int64_t account, int64_t seq)
 {
 	(void)arg;
-	if (cursor(account)->seq >= seq)
+	struct cursor *c = cursor(account);
+	if (!c->watched || c->seq >= seq)
 		return;
 	pthread_mutex_lock(&P.mu);
 	mark_dirty(account);
@@ -256,6 +282,9 @@ static void run_job(struct hub_job *j)
 	case JOB_PRESENCE:
 		if (presence_node_set(P.db, P.node, j->account, j->user, j->conns, j->idle, &e) < 0)
 			log_warn("hub: presence of user %lld: %s", (long long)j->user, e.msg);
+		return;
+	case JOB_WATCH:
+		run_watch(j);
 		return;
 	case JOB_UNVIEW:
 		if (db_begin(P.db, &e) == 0) {

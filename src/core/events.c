@@ -1,12 +1,15 @@
 /*
  * events.c -- the event log (see events.h).
  *
- * An event row is inserted with seq NULL inside the caller's transaction;
- * the commit hook numbers the transaction's rows just before COMMIT.  Rows
- * of a savepoint that was rolled back are simply gone by then, so nothing
- * has to be tracked in memory.  On PostgreSQL, uncommitted rows of other
- * transactions are invisible, so "seq IS NULL" finds exactly this
- * transaction's rows; on SQLite there is one writer at a time.
+ * On PostgreSQL an event row is inserted with seq NULL inside the caller's
+ * transaction, and the commit hook numbers the transaction's rows just
+ * before COMMIT: the counter row is locked only from there to the end, by
+ * everyone in the same order, so writers are serialised briefly and never
+ * deadlock on it.  Rows of a savepoint that was rolled back are simply gone
+ * by then, so nothing has to be tracked in memory; uncommitted rows of
+ * other transactions are invisible, so "seq IS NULL" finds exactly this
+ * transaction's rows.  SQLite has one writer at a time, so there the id is
+ * taken when the event is added (see events_add).
  */
 #include "events.h"
 
@@ -38,14 +41,27 @@ int events_add(const struct scope *s, const char *type,
 		ERR_INTERNAL(e, "event data could not be encoded");
 		return -1;
 	}
+	/* SQLite has one writer: this transaction holds the write lock until
+	 * it ends, so the id can be taken now (a savepoint rolled back takes
+	 * its counter step back with it) -- two statements, and nothing left
+	 * for the commit.  PostgreSQL takes ids at commit (see precommit). */
+	int64_t seq = 0;
+	if (db_engine(s->db) == DB_SQLITE &&
+	    db_sq_int(s, "INSERT INTO event_counters (account_id, last_seq) VALUES ($1, 1) "
+			 "ON CONFLICT (account_id) DO UPDATE SET last_seq = event_counters.last_seq + 1 "
+			 "RETURNING last_seq", DB_NOARGS, &seq, e) != 1) {
+		free(dj);
+		return -1;
+	}
 	int64_t rc = db_sexec(s,
 		"INSERT INTO events (account_id, type, audience, ticket_id, team_id, "
-		"assignee_id, prev_team_id, prev_assignee_id, customer_id, data, created_at) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		"assignee_id, prev_team_id, prev_assignee_id, customer_id, data, created_at, seq) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 		DB_ARGS(DB_TEXT(type), DB_INT(t->audience), id_or_null(t->ticket_id),
 			id_or_null(t->team_id), id_or_null(t->assignee_id),
 			id_or_null(t->prev_team_id), id_or_null(t->prev_assignee_id),
-			id_or_null(t->customer_id), DB_TEXT(dj), DB_INT(clock_now_ms())), e);
+			id_or_null(t->customer_id), DB_TEXT(dj), DB_INT(clock_now_ms()),
+			id_or_null(seq)), e);
 	free(dj);
 	if (rc < 0)
 		return -1;
@@ -116,6 +132,8 @@ static int number_account(struct db *db, int64_t account, struct err *e)
 
 static int precommit(struct db *db, const int64_t *accounts, int n, struct err *e)
 {
+	if (db_engine(db) == DB_SQLITE)
+		return 0; /* numbered as they were added */
 	for (int i = 0; i < n; i++)
 		if (number_account(db, accounts[i], e) < 0)
 			return -1;

@@ -114,6 +114,29 @@ test('events arrive live, in id order; a reconnect with ?after= gets exactly wha
   b.destroy();
 });
 
+test('what came while nobody of the account was connected is replayed from the database', async () => {
+  const a = await ws(admin);
+  const first = await newTicket();
+  await a.waitFor((e) => e.type === 'ticket.created' && e.data.ticket.id === first.id);
+  const seen = a.lastId();
+  a.destroy();
+  // the last subscriber is gone: this node stops reading the account
+  await until(async () => (await admin.get('/api/v1/presence')).body.items
+    .every((p) => p.status === 'offline'), 10000, 'everyone offline');
+  const made = [await newTicket(), await newTicket()];
+  const live = await ws(admin);            // live only: nothing from before
+  const b = await ws(admin, `?after=${seen}`);
+  for (const t of made) await b.waitFor((e) => e.type === 'ticket.created' && e.data.ticket.id === t.id);
+  const next = await newTicket();
+  await live.waitFor((e) => e.type === 'ticket.created' && e.data.ticket.id === next.id);
+  await b.waitFor((e) => e.type === 'ticket.created' && e.data.ticket.id === next.id);
+  assert.ok(!live.events().some((e) => e.type === 'ticket.created' && made.some((t) => t.id === e.data.ticket.id)));
+  const got = ids(b);
+  for (let i = 1; i < got.length; i++) assert.ok(got[i] > got[i - 1], 'in order, no duplicate');
+  live.destroy();
+  b.destroy();
+});
+
 test('after a crash and restart the replay comes from the database', async () => {
   const a = await ws(admin);
   await newTicket();
