@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake pkg-config
 	libuv1-dev libhttp-parser-dev libsqlite3-dev libpq-dev libjansson-dev
 	libsodium-dev libinih-dev libcurl4-openssl-dev
 	libicu-dev libopencc-dev libopencc-data libfriso-dev friso-dict libstemmer-dev
-	libgumbo-dev libmagic-dev libwslay-dev)
+	libgumbo-dev libmagic-dev libwslay-dev libgmime-3.0-dev libuchardet-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl chromium
 	fonts-wqy-microhei fonts-noto-color-emoji) # fonts: readable screenshots
 
