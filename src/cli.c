@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "channels/channels.h"
 #include "core/account.h"
 #include "core/events.h"
+#include "core/mail_in.h"
 #include "core/role.h"
+#include "core/secret.h"
 #include "core/user.h"
 #include "demo_data.h"
 #include "util/buf.h"
@@ -79,6 +82,7 @@ struct db *cli_open_db(const struct config *cfg)
 			strerror(errno));
 		return NULL;
 	}
+	secret_init(cfg->data); /* sealed channel passwords: <data>/secret.key */
 	struct db *db = NULL;
 	struct err e = {0};
 	int applied;
@@ -205,6 +209,114 @@ static int cmd_user_create(const struct config *cfg, const struct user_opts *o)
 	return rc < 0 ? 1 : 0;
 }
 
+/* ---- mail-in: one message from an MTA (exit codes of sysexits.h) ---- */
+
+#define EX_OK_ 0
+#define EX_USAGE_ 64
+#define EX_DATAERR_ 65
+#define EX_IOERR_ 74
+#define EX_TEMPFAIL_ 75
+#define MAIL_IN_MAX ((size_t)100 << 20)
+
+/* All of stdin into b: 0, -1 read error, 1 longer than MAIL_IN_MAX. */
+static int read_all(int fd, struct buf *b)
+{
+	for (;;) {
+		buf_reserve(b, 65536);
+		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len > MAIL_IN_MAX)
+			return 1;
+	}
+	if (b->data)
+		b->data[b->len] = '\0';
+	return 0;
+}
+
+static void mail_in_json(const struct mail_in_result *r)
+{
+	json_t *o = json_pack("{sI sI sI sI sb sb sb sb sb sb si}",
+		"ticket_id", (json_int_t)r->in.ticket_id,
+		"ticket_number", (json_int_t)r->in.ticket_number,
+		"message_id", (json_int_t)r->in.message_id,
+		"customer_id", (json_int_t)r->in.customer_id,
+		"duplicate", r->in.duplicate, "new_ticket", r->in.new_ticket,
+		"auto_reply", r->auto_reply, "bulk", r->bulk, "dsn", r->dsn,
+		"flooded", r->flooded, "attachments", r->attachments);
+	if (r->bounced_id)
+		json_object_set_new(o, "bounced_message_id", json_integer(r->bounced_id));
+	char *s = json_dumps(o, JSON_COMPACT);
+	printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static int cmd_mail_in(const struct config *cfg, const char *channel, int as_json)
+{
+	char *end = NULL;
+	long long channel_id = channel ? strtoll(channel, &end, 10) : 0;
+	if (!channel || *end || channel_id <= 0) {
+		fprintf(stderr, "usage: kefu mail-in --channel ID [--json] < message.eml\n");
+		return EX_USAGE_;
+	}
+	struct buf raw = BUF_INIT;
+	int rd = read_all(0, &raw);
+	if (rd != 0) {
+		fprintf(stderr, "kefu: mail-in: %s\n",
+			rd < 0 ? strerror(errno) : "message larger than 100 MiB");
+		buf_free(&raw);
+		return rd < 0 ? EX_IOERR_ : EX_DATAERR_;
+	}
+	if (cli_domain_init() < 0) {
+		buf_free(&raw);
+		return EX_TEMPFAIL_;
+	}
+	struct db *db = cli_open_db(cfg);
+	if (!db) {
+		buf_free(&raw);
+		return EX_TEMPFAIL_;
+	}
+	struct err e = {0};
+	struct mail_in_result r;
+	int64_t account_id = 0;
+	int found = mail_channel_find(db, channel_id, &account_id, &e);
+	int rc = EX_OK_;
+	if (found <= 0) {
+		if (found == 0)
+			fprintf(stderr, "kefu: mail-in: no active e-mail channel %lld\n", channel_id);
+		else
+			fprintf(stderr, "kefu: mail-in: database: %s\n", e.msg);
+		rc = found == 0 ? EX_DATAERR_ : EX_TEMPFAIL_;
+	} else {
+		struct buf root = BUF_INIT;
+		buf_printf(&root, "%s/blobs", cfg->data);
+		if (mail_ingest(db, account_id, channel_id, root.data, raw.data ? raw.data : "",
+				raw.len, &r, &e) < 0) {
+			fprintf(stderr, "kefu: mail-in: %s\n", e.msg);
+			/* Refused for what the message is: bounce it.  Anything
+			 * else (storage, busy, a bug): let the MTA try again. */
+			rc = e.status == 400 || e.status == 404 || e.status == 413 ||
+					     e.status == 415 || e.status == 422
+				     ? EX_DATAERR_ : EX_TEMPFAIL_;
+		} else if (as_json) {
+			mail_in_json(&r);
+		} else {
+			printf("%lld\n", (long long)r.in.ticket_id);
+		}
+		buf_free(&root);
+	}
+	db_close(db);
+	buf_free(&raw);
+	text_shutdown();
+	return rc;
+}
+
 /* Loads the settings from what remains of argv after the command's own
  * options; anything left over is a usage error. */
 static int load(struct config *cfg, int argc, char **argv)
@@ -237,7 +349,19 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 	struct user_opts uo = {0};
 	const char *acct_name = NULL, *slug = NULL;
 	struct demo_size demo = {.customers = 300, .tickets = 3000};
-	if (strcmp(cmd, "account") == 0) {
+	const char *mail_channel = NULL;
+	int mail_json = 0;
+	if (strcmp(cmd, "mail-in") == 0) {
+		mail_channel = take_opt(&argc, argv, "channel");
+		for (int i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0) {
+				mail_json = 1;
+				memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
+				argc--;
+				break;
+			}
+		}
+	} else if (strcmp(cmd, "account") == 0) {
 		acct_name = take_opt(&argc, argv, "name");
 		slug = take_opt(&argc, argv, "slug");
 	} else if (strcmp(cmd, "demo") == 0) {
@@ -260,7 +384,7 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 	}
 	struct config cfg;
 	if (load(&cfg, argc, argv) < 0)
-		return 2;
+		return strcmp(cmd, "mail-in") == 0 ? EX_USAGE_ : 2;
 	int rc = 2;
 	if (strcmp(cmd, "serve") == 0)
 		rc = cli_serve(&cfg);
@@ -268,6 +392,8 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "demo") == 0)
 		rc = cli_demo(&cfg, &demo);
+	else if (strcmp(cmd, "mail-in") == 0)
+		rc = cmd_mail_in(&cfg, mail_channel, mail_json);
 	else if (strcmp(cmd, "audit") == 0 && sub && strcmp(sub, "verify") == 0)
 		rc = cmd_audit_verify(&cfg);
 	else if (strcmp(cmd, "account") == 0 && sub && strcmp(sub, "create") == 0)

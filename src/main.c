@@ -2,7 +2,7 @@
  * main.c -- the kefu command line.
  *
  *   kefu serve | migrate | demo | account create | user create |
- *        audit verify | version | help
+ *        audit verify | mail-in | version | help
  *
  * Each command takes its own options plus every setting (see
  * `kefu serve --help`).  Commands that change data record themselves in the
@@ -36,6 +36,13 @@ static void usage(FILE *out)
 		"                            create a staff user (password also from\n"
 		"                            KEFU_PASSWORD; generated and printed if absent)\n"
 		"  audit verify              check the audit log's hash chains\n"
+		"  mail-in --channel ID [--json] < message.eml\n"
+		"                            deliver one raw e-mail (an MTA pipe) to e-mail\n"
+		"                            channel ID; prints the id of the ticket it landed\n"
+		"                            on (a number; --json: the whole result).  Exit\n"
+		"                            0 delivered (a duplicate too), 65 not mail or no\n"
+		"                            such active channel, 74 read error, 75 try again\n"
+		"                            later (database unreachable or busy)\n"
 		"  version                   print the version\n\n"
 		"Every command accepts the settings listed by `kefu serve --help`,\n"
 		"e.g. --data DIR and --database URL.\n");

@@ -360,7 +360,7 @@ static void ring_clear(struct hub_acct *a)
 /* The pump reads the account from `upto` on.  Events it skipped while
  * nobody listened here are not in the ring: clear it, and whoever is
  * behind catches up from the database.  Subscribers that opened before
- * this start now: from where they asked, or (live only) from here. */
+ * this start now, from where they asked. */
 static void head_moved(int64_t account, int64_t upto)
 {
 	struct hub_acct *a = acct(account);
@@ -374,7 +374,7 @@ static void head_moved(int64_t account, int64_t upto)
 			continue;
 		if (s->unready) {
 			s->unready = 0;
-			s->last = s->after < 0 ? a->head : s->after;
+			s->last = s->after;
 		}
 		if (s->last < a->head)
 			catch_up(s);
@@ -403,8 +403,7 @@ static void on_open(struct ws_conn *c, void *arg)
 		s->unready = 1;
 		return;
 	}
-	/* No ?after: live events from now on. */
-	s->last = s->after < 0 ? s->a->head : s->after;
+	s->last = s->after;
 	catch_up(s);
 }
 

@@ -39,8 +39,10 @@ int hub_start(const struct config *cfg, struct err *e);
 void hub_stop(void);
 
 /* Worker thread, for reply_websocket(r, &hub_ws_app, sub).  after: the
- * last event id the client has (-1: none, live events only).  teams are
- * copied. */
+ * last event id the client has; for a client that asked for live events
+ * only, the account's head when it connected (events_head), so nothing
+ * that happens from then on is missed however late the hub gets to it.
+ * teams are copied. */
 struct hub_sub *hub_sub_staff(const struct principal *p, const int64_t *teams,
 			      int nteams, int64_t after);
 struct hub_sub *hub_sub_customer(const struct chat_visitor *v, int64_t after);

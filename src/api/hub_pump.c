@@ -166,8 +166,7 @@ static void run_watch(struct hub_job *j)
 		return;
 	int64_t head = 0;
 	struct err e = {0};
-	if (db_query_int(P.db, "SELECT COALESCE(MAX(last_seq), 0) FROM event_counters "
-			       "WHERE account_id = $1", DB_ARGS(DB_INT(j->account)), &head, &e) < 0) {
+	if (events_head(P.db, j->account, &head, &e) < 0) {
 		log_warn("hub: account %lld: %s", (long long)j->account, e.msg);
 		return;
 	}

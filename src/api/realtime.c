@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/events.h"
 #include "../core/presence.h"
 #include "../core/ticket.h"
 #include "hub.h"
@@ -77,7 +78,8 @@ static void ws_staff(struct req *r)
 		reply_error(r, 403, "forbidden", "a WebSocket from another site's page is refused");
 		return;
 	}
-	if (user_teams(r, teams, &n, &e) < 0) {
+	if (user_teams(r, teams, &n, &e) < 0 ||
+	    (after < 0 && events_head(api_scope(r)->db, api_scope(r)->account_id, &after, &e) < 0)) {
 		api_fail(r, &e);
 		return;
 	}

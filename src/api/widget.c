@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "../core/chat.h"
+#include "../core/events.h"
 #include "../core/ingest.h"
 #include "../core/ticket.h"
 #include "../text/sanitize.h"
@@ -496,11 +497,18 @@ static void ws_customer(struct req *r)
 	long long after = q ? strtoll(q, &end, 10) : -1;
 	int bad = q && (!*q || *end || after < 0);
 	free(q);
+	struct err e = {0};
 	if (bad) {
 		reply_error(r, 400, "invalid", "after must be an event id (0 or more)");
+		cors(r);
 		return;
 	}
-	struct hub_sub *s = hub_sub_customer(&v, after);
+	int64_t from = after;
+	if (after < 0 && events_head(api_worker(r)->db, v.account_id, &from, &e) < 0) {
+		fail(r, &e);
+		return;
+	}
+	struct hub_sub *s = hub_sub_customer(&v, from);
 	if (reply_websocket(r, &hub_ws_app, s) < 0)
 		hub_sub_free(s);
 }

@@ -9,6 +9,7 @@
 
 extern const struct channel_driver channel_api_driver;
 extern const struct channel_driver channel_web_driver;
+extern const struct channel_driver channel_email_driver;
 
 /* Register every driver above. */
 void channels_register_all(void);

@@ -236,6 +236,13 @@ int events_heads(struct db *db, void (*fn)(void *arg, int64_t account, int64_t s
 	return rc;
 }
 
+int events_head(struct db *db, int64_t account_id, int64_t *seq, struct err *e)
+{
+	*seq = 0;
+	return db_query_int(db, "SELECT COALESCE(MAX(last_seq), 0) FROM event_counters "
+				"WHERE account_id = $1", DB_ARGS(DB_INT(account_id)), seq, e) < 0 ? -1 : 0;
+}
+
 int events_oldest(struct db *db, int64_t account_id, int64_t *seq, struct err *e)
 {
 	*seq = 0;

@@ -65,6 +65,8 @@ void events_rows_free(struct event_row *rows, int n);
 /* Every account's last seq: fn(arg, account_id, last_seq). */
 int events_heads(struct db *db, void (*fn)(void *arg, int64_t account, int64_t seq),
 		 void *arg, struct err *e);
+/* The account's last event id now (0: none yet). */
+int events_head(struct db *db, int64_t account_id, int64_t *seq, struct err *e);
 /* The oldest seq still stored for the account (0: none). */
 int events_oldest(struct db *db, int64_t account_id, int64_t *seq, struct err *e);
 /* Delete events older than before_ms; the number deleted or -1. */
