@@ -39,9 +39,10 @@ function dropDatabase(db) {
   spawnSync('psql', [db.admin, '-q', '-c', `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`]);
 }
 
-// Runs a kefu command to completion: {status, stdout, stderr}.
-function kefu(args, env = {}) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+// Runs a kefu command to completion: {status, stdout, stderr}.  input
+// (optional, string or Buffer) is written to its stdin.
+function kefu(args, env = {}, input) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env }, input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,8 +60,8 @@ class Server {
     return ['--data', this.dataDir, '--database', this.dbUrl];
   }
 
-  cli(args, env) {
-    return kefu([...args, ...this.args()], env);
+  cli(args, env, input) {
+    return kefu([...args, ...this.args()], env, input);
   }
 
   async start() {
