@@ -283,12 +283,10 @@ static int send_msg(struct req *r, const struct chat_visitor *v, struct outgoing
 	struct ingest_result res;
 	/* A retry of a message already stored: ingest answers with the
 	 * original; its files must not be stored a second time. */
-	int64_t seen = 0;
 	struct scope sc = {api_worker(r)->db, v->account_id};
-	int rc = db_sq_int(&sc, "SELECT 1 FROM inbound_seen WHERE account_id = $1 AND "
-				"channel_id = $2 AND external_id = $3",
-			   DB_ARGS(DB_INT(v->channel_id), DB_TEXT(ext)), &seen, e) < 0 ? -1 : 0;
-	if (rc == 0 && !seen)
+	int seen = ingest_seen(&sc, v->channel_id, ext, &res, e);
+	int rc = seen < 0 ? -1 : 0;
+	if (seen == 0)
 		rc = store_files(r, v, o, ids, e);
 	if (rc == 0)
 		rc = ingest_message(api_worker(r)->db, v->account_id, &m, &res, e);

@@ -30,14 +30,14 @@ static int check(const struct inbound_msg *m, struct err *e)
 	return 0;
 }
 
-static int seen_before(const struct scope *s, const struct inbound_msg *m,
-		       struct ingest_result *r, struct err *e)
+int ingest_seen(const struct scope *s, int64_t channel_id, const char *external_id,
+		struct ingest_result *r, struct err *e)
 {
 	struct db_res *res = NULL;
 	if (db_sq(s, "SELECT i.ticket_id, i.message_id, i.customer_id, t.number FROM "
 		     "inbound_seen i JOIN tickets t ON t.id = i.ticket_id WHERE "
 		     "i.account_id = $1 AND i.channel_id = $2 AND i.external_id = $3",
-		  DB_ARGS(DB_INT(m->channel_id), DB_TEXT(m->external_id)), &res, e) < 0)
+		  DB_ARGS(DB_INT(channel_id), DB_TEXT(external_id)), &res, e) < 0)
 		return -1;
 	int found = res && db_res_next(res);
 	if (found) {
@@ -210,7 +210,7 @@ static int ingest_tx(const struct scope *s, const struct inbound_msg *m,
 	snprintf(label, sizeof label, "channel %" PRId64, m->channel_id);
 	struct ticket_actor a = {{"channel", m->channel_id, label, "", ""}, NULL};
 	int64_t closed;
-	int found = seen_before(s, m, r, e);
+	int found = ingest_seen(s, m->channel_id, m->external_id, r, e);
 	if (found != 0)
 		return found < 0 ? -1 : 0;
 	if (norm_ids(m, ids, e) < 0 || find_customer(s, m, ids, r, e) < 0 ||

@@ -48,6 +48,11 @@ struct ingest_result {
 	int new_customer;
 };
 
+/* Was (channel, external id) stored before?  1 and r filled with the
+ * original result (duplicate set), 0 no, -1 error. */
+int ingest_seen(const struct scope *s, int64_t channel_id, const char *external_id,
+		struct ingest_result *r, struct err *e);
+
 /* Runs its own transaction on db (which must not be in one). */
 int ingest_message(struct db *db, int64_t account_id, const struct inbound_msg *m,
 		   struct ingest_result *r, struct err *e);

@@ -395,27 +395,6 @@ fail:
 
 /* ---- the whole ---- */
 
-static int seen_before(const struct scope *s, const struct mail *ml,
-		       struct ingest_result *r, struct err *e)
-{
-	struct db_res *res = NULL;
-	if (db_sq(s, "SELECT i.ticket_id, i.message_id, i.customer_id, t.number FROM "
-		     "inbound_seen i JOIN tickets t ON t.id = i.ticket_id WHERE "
-		     "i.account_id = $1 AND i.channel_id = $2 AND i.external_id = $3",
-		  DB_ARGS(DB_INT(ml->channel_id), DB_TEXT(ml->external_id)), &res, e) < 0)
-		return -1;
-	int found = res && db_res_next(res);
-	if (found) {
-		r->ticket_id = db_res_int(res, 0);
-		r->message_id = db_res_int(res, 1);
-		r->customer_id = db_res_int(res, 2);
-		r->ticket_number = db_res_int(res, 3);
-		r->duplicate = 1;
-	}
-	db_res_free(res);
-	return found;
-}
-
 static int channel_team(const struct scope *s, int64_t channel_id, int64_t *team,
 			struct err *e)
 {
@@ -464,7 +443,7 @@ static int ingest(const struct scope *s, struct mail *ml, const char *blob_root,
 	int64_t team = 0;
 	int found;
 	if (channel_team(s, ml->channel_id, &team, e) < 0 ||
-	    (found = seen_before(s, ml, &r->in, e)) < 0)
+	    (found = ingest_seen(s, ml->channel_id, ml->external_id, &r->in, e)) < 0)
 		return -1;
 	if (found)
 		return apply_flags(s, ml, r, e);
