@@ -213,7 +213,16 @@ class Client {
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(this.base + urlPath, { method, headers, body: payload });
+    let res;
+    try {
+      res = await fetch(this.base + urlPath, { method, headers, body: payload });
+    } catch (err) {
+      // A pooled keep-alive connection the server closed as idle, picked up
+      // before Node saw the close (the event loop was blocked, e.g. by a
+      // spawnSync): what any HTTP client does, retry a safe request once.
+      if (method !== 'GET' && method !== 'HEAD') throw err;
+      res = await fetch(this.base + urlPath, { method, headers, body: payload });
+    }
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) {
       const m = setCookie.match(/kefu_session=([^;]*)/);
