@@ -11,8 +11,7 @@ cat <<MSG
 
   Kefu is starting on embedded SQLite ($data/kefu.db).
 
-  Open:   http://$listen/
-  API:    http://$listen/api/v1/   (see docs/openapi.yaml)
+  API:    http://$listen/api/v1/   (see docs/openapi.yaml; the agent console is not built yet)
   Chat:   http://$listen/widget-demo.html?key=$(echo "$logins" | sed -n 's/^chat widget key: //p')
           (a shop page with the chat widget; answer as an agent in the API or console)
 
