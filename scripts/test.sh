@@ -4,7 +4,7 @@
 # libFuzzer):
 #   1. CTest in build-asan: cmocka unit tests, then the API suites against the
 #      real kefu binary on SQLite and on a throwaway PostgreSQL server;
-#   2. each libFuzzer target for a bounded time (FUZZ_SECONDS, default 60),
+#   2. each libFuzzer target for a bounded time (FUZZ_SECONDS, default 30),
 #      starting from its seed corpus in tests/fuzz/corpus/<target>/.
 # Ends with one line "summary: N passed, N failed".
 set -uo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export KEFU_REQUIRE_PG=1
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 
 passed=0
 failed=0
