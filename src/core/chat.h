@@ -86,7 +86,8 @@ json_t *chat_message_json(const json_t *msg, int64_t read_upto);
 int chat_ticket(const json_t *t);
 /* conversation.updated for the ticket's customer. */
 int chat_ticket_event(const struct scope *s, const json_t *t, struct err *e);
-/* message.created for the customer when the ticket is a chat. */
+/* message.created for the customer of a chat ticket (the caller knows it
+ * is one: events_ticket_target). */
 int chat_message_event(const struct scope *s, int64_t ticket_id, int64_t customer_id,
 		       const json_t *msg, struct err *e);
 

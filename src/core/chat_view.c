@@ -102,11 +102,6 @@ int chat_ticket_event(const struct scope *s, const json_t *t, struct err *e)
 int chat_message_event(const struct scope *s, int64_t ticket_id, int64_t customer_id,
 		       const json_t *msg, struct err *e)
 {
-	int64_t web = 0;
-	int found = db_sq_int(s, "SELECT 1 FROM tickets WHERE account_id = $1 AND id = $2 "
-				 "AND origin = 'web'", DB_ARGS(DB_INT(ticket_id)), &web, e);
-	if (found <= 0)
-		return found;
 	json_t *d = json_pack("{sI so}", "ticket_id", (json_int_t)ticket_id, "message",
 			      chat_message_json(msg, 0));
 	struct event_target tg = {.audience = EV_CUSTOMER, .ticket_id = ticket_id,
@@ -213,7 +208,7 @@ static int staff_event_tx(const struct scope *s, int64_t ticket, const char *typ
 	int64_t changed = update ? db_sexec(s, update, DB_ARGS(DB_INT(ticket), DB_INT(arg)), e) : 1;
 	if (changed == 0) /* the mark was there already: nothing to tell */
 		return db_commit(s->db, e);
-	rc = changed < 0 ? -1 : events_ticket_target(s, ticket, &t, e);
+	rc = changed < 0 ? -1 : events_ticket_target(s, ticket, &t, NULL, e);
 	t.customer_id = 0;
 	if (rc == 0)
 		rc = events_add(s, type, &t, data, e);

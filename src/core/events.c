@@ -70,10 +70,10 @@ int events_add(const struct scope *s, const char *type,
 }
 
 int events_ticket_target(const struct scope *s, int64_t ticket_id,
-			 struct event_target *t, struct err *e)
+			 struct event_target *t, int *chat, struct err *e)
 {
 	struct db_res *res;
-	if (db_sq(s, "SELECT team_id, assignee_id, customer_id FROM tickets "
+	if (db_sq(s, "SELECT team_id, assignee_id, customer_id, origin = 'web' FROM tickets "
 		     "WHERE account_id = $1 AND id = $2",
 		  DB_ARGS(DB_INT(ticket_id)), &res, e) < 0)
 		return -1;
@@ -86,6 +86,8 @@ int events_ticket_target(const struct scope *s, int64_t ticket_id,
 	t->team_id = db_res_int(res, 0);
 	t->assignee_id = db_res_int(res, 1);
 	t->customer_id = db_res_int(res, 2);
+	if (chat)
+		*chat = db_res_int(res, 3) != 0;
 	db_res_free(res);
 	return 0;
 }

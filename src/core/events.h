@@ -39,9 +39,11 @@ struct event_target {
 int events_add(const struct scope *s, const char *type,
 	       const struct event_target *t, const json_t *data, struct err *e);
 
-/* The ticket's team, assignee and customer into t (audience untouched). */
+/* The ticket's team, assignee and customer into t (audience untouched);
+ * *chat (may be NULL) tells whether it is a chat conversation (origin web),
+ * whose customer has a widget to tell. */
 int events_ticket_target(const struct scope *s, int64_t ticket_id,
-			 struct event_target *t, struct err *e);
+			 struct event_target *t, int *chat, struct err *e);
 
 /* Install the commit hook (db_set_commit_hook); wake(accounts, n) runs
  * after each commit that added events (NULL: nobody to wake). */

@@ -220,13 +220,14 @@ int message_announce(const struct scope *s, const json_t *msg,
 	if (wanted > 0)
 		rc = webhook_emit(s, "message.created", data, e);
 	struct event_target t = {.audience = EV_STAFF};
+	int chat = 0;
 	if (rc == 0)
-		rc = events_ticket_target(s, ticket_id, &t, e);
+		rc = events_ticket_target(s, ticket_id, &t, &chat, e);
 	int64_t customer = t.customer_id;
 	t.customer_id = 0;
 	if (rc == 0)
 		rc = events_add(s, "message.created", &t, data, e);
-	if (rc == 0 && !json_is_true(json_object_get(msg, "internal")))
+	if (rc == 0 && chat && !json_is_true(json_object_get(msg, "internal")))
 		rc = chat_message_event(s, ticket_id, customer, msg, e);
 	json_decref(data);
 	return rc;

@@ -251,7 +251,7 @@ int viewer_set(const struct scope *s, const char *node, const struct principal *
 	if (n <= 0)
 		return (int)n; /* no change: nothing to announce */
 	struct event_target t = {.audience = EV_STAFF};
-	if (events_ticket_target(s, ticket, &t, e) < 0)
+	if (events_ticket_target(s, ticket, &t, NULL, e) < 0)
 		return -1;
 	t.customer_id = 0;
 	json_t *d = json_pack("{sI sI ss sb}", "ticket_id", (json_int_t)ticket, "user_id",

@@ -19,17 +19,15 @@ static int both_events(const struct scope *s, int64_t ticket, const char *type,
 		       const json_t *staff, const json_t *customer, struct err *e)
 {
 	struct event_target t = {.audience = EV_STAFF};
-	if (events_ticket_target(s, ticket, &t, e) < 0)
+	int chat = 0;
+	if (events_ticket_target(s, ticket, &t, &chat, e) < 0)
 		return -1;
-	int64_t cust = t.customer_id, web = 0;
+	int64_t cust = t.customer_id;
 	t.customer_id = 0;
 	if (events_add(s, type, &t, staff, e) < 0)
 		return -1;
-	int found = customer ? db_sq_int(s, "SELECT 1 FROM tickets WHERE account_id = $1 AND "
-					    "id = $2 AND origin = 'web'",
-					 DB_ARGS(DB_INT(ticket)), &web, e) : 0;
-	if (found <= 0)
-		return found;
+	if (!customer || !chat)
+		return 0;
 	struct event_target c = {.audience = EV_CUSTOMER, .ticket_id = ticket,
 				 .customer_id = cust};
 	return events_add(s, type, &c, customer, e);
