@@ -158,7 +158,7 @@ static struct hub_sub *sub_ref(struct hub_sub *s)
 static void send_frame(struct hub_sub *s, const char *f, size_t n)
 {
 	if (!s->dead && s->c && ws_conn_send(s->c, f, n) == -2)
-		log_info("hub: user %lld/customer %lld too slow to read; closed",
+		log_warn("hub: user %lld/customer %lld too slow to read; closed",
 			 (long long)s->p.user_id, (long long)s->cv.customer_id);
 }
 

