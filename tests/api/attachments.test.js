@@ -226,8 +226,8 @@ test('who may download: the ticket\'s visibility, the uploader while unattached,
   assertError(await download(admin, '/api/v1/attachments/999999'), 404, 'not_found');
   assertError(await download(admin, '/api/v1/attachments/abc'), 404, 'not_found');
   // another account: 404, as if it did not exist
-  assert.equal(srv.cli(['account', 'create', '--name', 'Other Co', '--slug', 'other-att']).status, 0);
-  const made = srv.cli(['user', 'create', '--account', 'other-att', '--email', 'boss@other-att.example',
+  assert.equal((await srv.cli(['account', 'create', '--name', 'Other Co', '--slug', 'other-att'])).status, 0);
+  const made = await srv.cli(['user', 'create', '--account', 'other-att', '--email', 'boss@other-att.example',
     '--name', 'Other Boss', '--role', 'admin', '--password', 'other-password-1']);
   assert.equal(made.status, 0, made.stderr);
   const other = srv.client();

@@ -51,12 +51,12 @@ test('the audit list pages with a cursor', async () => {
 });
 
 test('kefu audit verify passes, then names the first tampered entry', async () => {
-  const ok = srv.cli(['audit', 'verify']);
+  const ok = await srv.cli(['audit', 'verify']);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /intact/);
   const id = srv.sql("SELECT id FROM audit_log WHERE action = 'team.create' ORDER BY id LIMIT 1");
   srv.sql(`UPDATE audit_log SET detail = '{"name":"forged"}' WHERE id = ${id}`);
-  const bad = srv.cli(['audit', 'verify']);
+  const bad = await srv.cli(['audit', 'verify']);
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, new RegExp(`BROKEN at entry id ${id} `));
   assert.match(bad.stdout, /contents changed/);
@@ -70,15 +70,15 @@ test('deleted entries are found too, at the end and in the middle', async () => 
     await c.post('/api/v1/teams', { name: 'One' });
     await c.post('/api/v1/teams', { name: 'Two' });
     await c.post('/api/v1/teams', { name: 'Three' });
-    assert.equal(s2.cli(['audit', 'verify']).status, 0);
+    assert.equal((await s2.cli(['audit', 'verify'])).status, 0);
     const last = s2.sql('SELECT MAX(id) FROM audit_log');
     s2.sql(`DELETE FROM audit_log WHERE id = ${last}`);
-    const tail = s2.cli(['audit', 'verify']);
+    const tail = await s2.cli(['audit', 'verify']);
     assert.equal(tail.status, 1);
     assert.match(tail.stdout, /removed at the end/);
     const first = s2.sql("SELECT id FROM audit_log WHERE action = 'team.create' ORDER BY id LIMIT 1");
     s2.sql(`DELETE FROM audit_log WHERE id = ${first}`);
-    const gap = s2.cli(['audit', 'verify']);
+    const gap = await s2.cli(['audit', 'verify']);
     assert.equal(gap.status, 1);
     assert.match(gap.stdout, /sequence gap/);
   } finally {

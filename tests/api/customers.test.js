@@ -240,9 +240,9 @@ test('agents see phones and ID numbers masked; supervisors and admins see them; 
 });
 
 test('a customer of account A is 404 in account B', async () => {
-  const acct = srv.cli(['account', 'create', '--name', 'Other Co 另一家', '--slug', 'other']);
+  const acct = await srv.cli(['account', 'create', '--name', 'Other Co 另一家', '--slug', 'other']);
   assert.equal(acct.status, 0, acct.stderr);
-  const user = srv.cli(['user', 'create', '--account', 'other', '--email', 'boss@other.example',
+  const user = await srv.cli(['user', 'create', '--account', 'other', '--email', 'boss@other.example',
     '--name', 'Other Boss', '--role', 'admin', '--password', 'other-password-1']);
   assert.equal(user.status, 0, user.stderr);
   const b = srv.client();
@@ -422,7 +422,7 @@ test('permissions: reading needs customers.read, undo needs account.manage; writ
   for (const a of ['customer.create', 'customer.update', 'customer.identity_add',
     'customer.identity_remove', 'customer.merge', 'customer.merge_undo'])
     assert.ok(actions.has(a), a);
-  const verify = srv.cli(['audit', 'verify']);
+  const verify = await srv.cli(['audit', 'verify']);
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
 });
 

@@ -28,10 +28,10 @@ test('demo data spans statuses, channels, priorities and both languages', async 
 });
 
 test('running demo again keeps the data and resets the logins', async () => {
-  const again = srv.cli(['demo', '--tickets', '400', '--customers', '60']);
+  const again = await srv.cli(['demo', '--tickets', '400', '--customers', '60']);
   assert.equal(again.status, 0, again.stderr);
   assert.equal(srv.sql('SELECT COUNT(*) FROM tickets'), '400');
   assert.match(again.stdout, /^login: admin@demo\.kefu\.local \S+ admin$/m);
-  const verify = srv.cli(['audit', 'verify']);
+  const verify = await srv.cli(['audit', 'verify']);
   assert.equal(verify.status, 0, verify.stdout);
 });

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { Server, assertError } = require('./lib/harness');
+const { Server, assertError, run, BIN } = require('./lib/harness');
 
 const CORPORA = path.join(process.env.KEFU_SOURCE_DIR || path.resolve(__dirname, '../..'),
   '..', 'shared', 'corpora', 'email');
@@ -28,8 +28,8 @@ function mailIn(raw, channel = ch.id, extra = []) {
 }
 
 // Delivered (exit 0): the parsed --json result.
-function deliver(raw, channel) {
-  const r = mailIn(raw, channel);
+async function deliver(raw, channel) {
+  const r = await mailIn(raw, channel);
   assert.equal(r.status, 0, `mail-in exit ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -86,7 +86,7 @@ test('an email channel is created through the API; passwords are never shown', a
 let first;
 test('a new mail becomes a ticket; the customer is found by e-mail; a re-delivery is stored once', async () => {
   const raw = mail({ id: 'first-1@example.cn', subject: 'Re: 订单 42 没有收到', body: '我的订单还没到。\n\nOn Mon, Li wrote:\n> old\n' });
-  first = deliver(raw);
+  first = await deliver(raw);
   assert.equal(first.new_ticket, true);
   const t = (await admin.get(`/api/v1/tickets/${first.ticket_id}`)).body;
   assert.equal(t.subject, '订单 42 没有收到');
@@ -103,10 +103,10 @@ test('a new mail becomes a ticket; the customer is found by e-mail; a re-deliver
   assert.equal(dl.status, 200);
   assert.ok(Buffer.from(await dl.arrayBuffer()).equals(raw), 'message.eml is byte-identical');
 
-  const plain = srv.cli(['mail-in', '--channel', String(ch.id)], {}, raw);
+  const plain = await srv.cli(['mail-in', '--channel', String(ch.id)], {}, raw);
   assert.equal(plain.status, 0, plain.stderr);
   assert.equal(plain.stdout.trim(), String(first.ticket_id));
-  const dup = deliver(raw);
+  const dup = await deliver(raw);
   assert.equal(dup.duplicate, true);
   assert.equal(dup.message_id, first.message_id);
   assert.equal((await messages(first.ticket_id)).length, 1);
@@ -115,24 +115,24 @@ test('a new mail becomes a ticket; the customer is found by e-mail; a re-deliver
 
 test('a mail without Message-ID is deduplicated by its bytes', async () => {
   const raw = mail({ from: 'anon@example.org', subject: 'no id', body: 'who am I\n' });
-  const a = deliver(raw);
-  const b = deliver(raw);
+  const a = await deliver(raw);
+  const b = await deliver(raw);
   assert.equal(b.duplicate, true);
   assert.equal(a.ticket_id, b.ticket_id);
 });
 
 test('a reply threads by In-Reply-To, a new mail with [#number] by the token', async () => {
-  const reply = deliver(mail({ id: 'reply-2@example.cn', subject: 'Re: Re: 订单 42 没有收到',
+  const reply = await deliver(mail({ id: 'reply-2@example.cn', subject: 'Re: Re: 订单 42 没有收到',
     headers: ['In-Reply-To: <first-1@example.cn>', 'References: <first-1@example.cn>'], body: '还是没到\n' }));
   assert.equal(reply.ticket_id, first.ticket_id);
   assert.equal(reply.new_ticket, false);
   // References only, pointing at the reply (not the root).
-  const deep = deliver(mail({ id: 'reply-3@example.cn', subject: 'again', headers: ['References: <reply-2@example.cn>'], body: '?\n' }));
+  const deep = await deliver(mail({ id: 'reply-3@example.cn', subject: 'again', headers: ['References: <reply-2@example.cn>'], body: '?\n' }));
   assert.equal(deep.ticket_id, first.ticket_id);
-  const other = deliver(mail({ from: 'hanmeimei@example.cn', id: 'tok-1@example.cn',
+  const other = await deliver(mail({ from: 'hanmeimei@example.cn', id: 'tok-1@example.cn',
     subject: `Question about [#${first.ticket_number}]`, body: 'about that ticket\n' }));
   assert.equal(other.ticket_id, first.ticket_id);
-  const fresh = deliver(mail({ from: 'hanmeimei@example.cn', id: 'tok-2@example.cn', subject: 'Something else', body: 'new\n' }));
+  const fresh = await deliver(mail({ from: 'hanmeimei@example.cn', id: 'tok-2@example.cn', subject: 'Something else', body: 'new\n' }));
   assert.notEqual(fresh.ticket_id, first.ticket_id);
   assert.equal(fresh.new_ticket, true);
 });
@@ -141,19 +141,19 @@ test('GBK, Big5 and ISO-2022-JP mail reads correctly', async () => {
   const zh = '您好，我想退货。谢谢！';
   const gbk = execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GBK'], { input: zh + '\n' });
   const subj = '=?gb2312?B?' + execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GB2312'], { input: '退货申请' }).toString('base64') + '?=';
-  const g = deliver(mail({ id: 'gbk-1@example.cn', subject: subj, type: 'text/plain; charset=gb2312', body: gbk }));
+  const g = await deliver(mail({ id: 'gbk-1@example.cn', subject: subj, type: 'text/plain; charset=gb2312', body: gbk }));
   assert.equal((await admin.get(`/api/v1/tickets/${g.ticket_id}`)).body.subject, '退货申请');
   assert.equal((await messages(g.ticket_id))[0].text, zh);
 
   const big5 = corpus('gmime-charsets/chinese.big5.txt');
   // The pair's UTF-8 side has kanji Big5 lacks: compare with iconv's reading.
   const big5Utf8 = execFileSync('iconv', ['-f', 'BIG5-HKSCS', '-t', 'UTF-8'], { input: big5 }).toString('utf8');
-  const b = deliver(mail({ id: 'big5-1@example.tw', subject: 'big5', type: 'text/plain; charset=big5', body: big5 }));
+  const b = await deliver(mail({ id: 'big5-1@example.tw', subject: 'big5', type: 'text/plain; charset=big5', body: big5 }));
   const bt = (await messages(b.ticket_id))[0].text;
   assert.equal(bt.slice(0, 40), big5Utf8.slice(0, 40));
   assert.ok(!bt.includes('\ufffd'), 'no replacement characters');
 
-  const jp = deliver(corpus('mikel-mail/spec/fixtures/emails/multi_charset/japanese_iso_2022.eml'));
+  const jp = await deliver(corpus('mikel-mail/spec/fixtures/emails/multi_charset/japanese_iso_2022.eml'));
   assert.equal((await admin.get(`/api/v1/tickets/${jp.ticket_id}`)).body.subject, 'まみむめも');
   assert.equal((await messages(jp.ticket_id))[0].text, 'すみません。');
 });
@@ -166,7 +166,7 @@ test('HTML with a cid: image: the image is an attachment and the HTML points at 
     '--b1', 'Content-Type: image/png; name="logo.png"', 'Content-Transfer-Encoding: base64',
     'Content-ID: <logo@shop>', 'Content-Disposition: inline; filename="logo.png"', '',
     png.toString('base64'), '--b1--', ''].join('\r\n');
-  const r = deliver(mail({ id: 'html-1@example.cn', subject: 'pic', type: 'multipart/related; boundary="b1"', body }));
+  const r = await deliver(mail({ id: 'html-1@example.cn', subject: 'pic', type: 'multipart/related; boundary="b1"', body }));
   const m = (await messages(r.ticket_id))[0];
   const img = m.attachments.find((a) => a.filename === 'logo.png');
   assert.ok(img, JSON.stringify(m.attachments));
@@ -179,7 +179,7 @@ test('HTML with a cid: image: the image is an attachment and the HTML points at 
 });
 
 test('an auto-reply is stored but flagged; a bounce marks the bounced message failed', async () => {
-  const ar = deliver(mail({ from: 'boss@example.cn', id: 'ooo-1@example.cn', subject: 'Out of Office: away',
+  const ar = await deliver(mail({ from: 'boss@example.cn', id: 'ooo-1@example.cn', subject: 'Out of Office: away',
     headers: ['Auto-Submitted: auto-replied'], body: 'I am away\n' }));
   assert.equal(ar.auto_reply, true);
   assert.match(srv.sql(`SELECT flags FROM messages WHERE id = ${ar.message_id}`), /auto_reply/);
@@ -191,7 +191,7 @@ test('an auto-reply is stored but flagged; a bounce marks the bounced message fa
     'Action: failed', 'Status: 5.1.1', '',
     '--dsn', 'Content-Type: text/rfc822-headers', '',
     'Message-ID: <first-1@example.cn>', 'Subject: x', '', '--dsn--', ''].join('\r\n');
-  const b = deliver(mail({ from: 'Mail Delivery System <MAILER-DAEMON@mx.shop.example>', id: 'dsn-1@mx.shop.example',
+  const b = await deliver(mail({ from: 'Mail Delivery System <MAILER-DAEMON@mx.shop.example>', id: 'dsn-1@mx.shop.example',
     subject: 'Undelivered Mail Returned to Sender', headers: ['Auto-Submitted: auto-replied'],
     type: 'multipart/report; report-type=delivery-status; boundary="dsn"', body: dsn }));
   assert.equal(b.dsn, true);
@@ -206,7 +206,7 @@ test('a flooding sender lands on their open ticket', async () => {
   let firstTicket;
   const tickets = new Set();
   for (let i = 0; i < 23; i++) {
-    const r = deliver(mail({ from: 'flood@example.net', id: `flood-${i}@example.net`, subject: `spam ${i}`, body: `n ${i}\n` }));
+    const r = await deliver(mail({ from: 'flood@example.net', id: `flood-${i}@example.net`, subject: `spam ${i}`, body: `n ${i}\n` }));
     if (i === 0) firstTicket = r.ticket_id;
     tickets.add(r.ticket_id);
     if (i >= 20) assert.equal(r.flooded, true, `message ${i}`);
@@ -220,43 +220,41 @@ test('real corpus messages go in without error', async () => {
     'php-imap/tests/messages/ks_c_5601-1987_headers.eml', 'mikel-mail/spec/fixtures/emails/multi_charset/japanese_shift_jis.eml',
     'php-imap/tests/messages/html_only.eml', 'php-imap/tests/messages/thread_my_topic.eml', 'php-imap/tests/messages/thread_re_my_topic.eml']) {
     const raw = corpus(f);
-    const r = deliver(raw);
+    const r = await deliver(raw);
     const m = (await messages(r.ticket_id)).find((x) => x.id === r.message_id);
     const eml = m.attachments.find((a) => a.filename === 'message.eml');
     const dl = await fetch(srv.base + eml.url, { headers: { cookie: admin.cookie } });
     assert.ok(Buffer.from(await dl.arrayBuffer()).equals(raw), f);
   }
-  const nf = deliver(corpus('php-imap/tests/messages/multiple_nested_attachments.eml'));
+  const nf = await deliver(corpus('php-imap/tests/messages/multiple_nested_attachments.eml'));
   assert.equal(nf.duplicate, true, 'no From: kept under an unknown sender');
-  const ex = deliver(corpus('php-imap/tests/messages/example_bounce.eml'));
+  const ex = await deliver(corpus('php-imap/tests/messages/example_bounce.eml'));
   assert.equal(ex.duplicate, true);
   assert.equal(ex.dsn, true);
 });
 
 test('exit codes an MTA understands', async () => {
-  let r = mailIn(mail({ id: 'x-1@example.cn' }), 999999);
+  let r = await mailIn(mail({ id: 'x-1@example.cn' }), 999999);
   assert.equal(r.status, 65, r.stderr);
   const api = await admin.post('/api/v1/channels', { type: 'api', name: 'not mail' });
-  r = mailIn(mail({ id: 'x-2@example.cn' }), api.body.id);
+  r = await mailIn(mail({ id: 'x-2@example.cn' }), api.body.id);
   assert.equal(r.status, 65, r.stderr);
-  r = mailIn(Buffer.from('this is not mail at all\n'));
+  r = await mailIn(Buffer.from('this is not mail at all\n'));
   assert.equal(r.status, 65, r.stderr);
-  r = mailIn(Buffer.alloc(0));
+  r = await mailIn(Buffer.alloc(0));
   assert.equal(r.status, 65, r.stderr);
   const off = await admin.post('/api/v1/channels', { type: 'email', name: 'off', config: { address: 'off@shop.example' } });
   assert.equal((await admin.patch(`/api/v1/channels/${off.body.id}`, { active: false })).status, 200);
-  r = mailIn(mail({ id: 'x-3@example.cn' }), off.body.id);
+  r = await mailIn(mail({ id: 'x-3@example.cn' }), off.body.id);
   assert.equal(r.status, 65, r.stderr);
   // Unreachable databases: try again later.
-  const { spawnSync } = require('node:child_process');
-  const bin = process.env.KEFU_BIN || path.resolve(__dirname, '../../build/kefu');
-  const run = (args) => spawnSync(bin, ['mail-in', '--channel', String(ch.id), ...args], { input: mail({ id: 'x-4@example.cn' }) });
-  r = run(['--data', srv.dataDir, '--database', 'postgres://kefu@127.0.0.1:1/x']);
+  const mailIn4 = (args) => run(BIN, ['mail-in', '--channel', String(ch.id), ...args], {}, mail({ id: 'x-4@example.cn' }));
+  r = await mailIn4(['--data', srv.dataDir, '--database', 'postgres://kefu@127.0.0.1:1/x']);
   assert.equal(r.status, 75, String(r.stderr));
   // A data directory that cannot be made (its parent is a file: refused
   // even to root, unlike a read-only directory).
   const file = path.join(srv.dataDir, 'not-a-dir');
   fs.writeFileSync(file, 'x');
-  r = run(['--data', path.join(file, 'data'), '--database', `sqlite://${file}/data/kefu.db`]);
+  r = await mailIn4(['--data', path.join(file, 'data'), '--database', `sqlite://${file}/data/kefu.db`]);
   assert.equal(r.status, 75, String(r.stderr));
 });

@@ -38,7 +38,7 @@ test('metrics count requests by route and status', async () => {
 test('kefu migrate on an empty database applies every migration once', async () => {
   const fresh = new Server();
   try {
-    const first = fresh.cli(['migrate']);
+    const first = await fresh.cli(['migrate']);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /schema version \d+/);
     const tables = ENGINE === 'pg'
@@ -47,7 +47,7 @@ test('kefu migrate on an empty database applies every migration once', async () 
     for (const t of ['accounts', 'users', 'roles', 'teams', 'team_members', 'sessions', 'api_tokens', 'audit_log', 'audit_heads', 'schema_migrations'])
       assert.ok(tables.split(',').includes(t), `${t} in ${tables}`);
     const applied = fresh.sql('SELECT COUNT(*) FROM schema_migrations');
-    const again = fresh.cli(['migrate']);
+    const again = await fresh.cli(['migrate']);
     assert.equal(again.status, 0);
     assert.equal(fresh.sql('SELECT COUNT(*) FROM schema_migrations'), applied);
   } finally {
@@ -55,19 +55,19 @@ test('kefu migrate on an empty database applies every migration once', async () 
   }
 });
 
-test('the CLI documents every setting and rejects unknown ones', () => {
-  const help = kefu(['serve', '--help']);
+test('the CLI documents every setting and rejects unknown ones', async () => {
+  const help = await kefu(['serve', '--help']);
   assert.equal(help.status, 0);
   for (const s of ['--listen', 'KEFU_LISTEN', '--data', 'KEFU_DATA', '--database', 'KEFU_DATABASE', '--workers', '--max-body'])
     assert.ok(help.stdout.includes(s), s);
-  assert.match(kefu(['version']).stdout, /^kefu \d+\.\d+\.\d+/);
-  const bad = kefu(['serve', '--no-such-setting', '1']);
+  assert.match((await kefu(['version'])).stdout, /^kefu \d+\.\d+\.\d+/);
+  const bad = await kefu(['serve', '--no-such-setting', '1']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown option --no-such-setting/);
 });
 
-test('a bad database URL is a clear error', () => {
-  const r = kefu(['migrate', '--database', 'mysql://nope']);
+test('a bad database URL is a clear error', async () => {
+  const r = await kefu(['migrate', '--database', 'mysql://nope']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unsupported database URL/);
 });

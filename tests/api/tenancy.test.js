@@ -9,9 +9,9 @@ let a;
 let b;
 before(async () => {
   srv = await new Server().start();
-  const acct = srv.cli(['account', 'create', '--name', 'Other Co 另一家', '--slug', 'other']);
+  const acct = await srv.cli(['account', 'create', '--name', 'Other Co 另一家', '--slug', 'other']);
   assert.equal(acct.status, 0, acct.stderr);
-  const user = srv.cli(['user', 'create', '--account', 'other', '--email', 'boss@other.example',
+  const user = await srv.cli(['user', 'create', '--account', 'other', '--email', 'boss@other.example',
     '--name', 'Other Boss', '--role', 'admin', '--password', 'other-password-1']);
   assert.equal(user.status, 0, user.stderr);
   a = await srv.loginAs('admin');
@@ -61,7 +61,7 @@ test('the audit log is per account', async () => {
 });
 
 test('the same e-mail in two accounts needs the account to log in', async () => {
-  const made = srv.cli(['user', 'create', '--account', 'other', '--email', srv.logins.agent.email,
+  const made = await srv.cli(['user', 'create', '--account', 'other', '--email', srv.logins.agent.email,
     '--name', 'Twin', '--role', 'agent', '--password', 'twin-password-1']);
   assert.equal(made.status, 0, made.stderr);
   const c = srv.client();

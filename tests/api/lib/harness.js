@@ -39,11 +39,34 @@ function dropDatabase(db) {
   spawnSync('psql', [db.admin, '-q', '-c', `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`]);
 }
 
-// Runs a kefu command to completion: {status, stdout, stderr}.  input
-// (optional, string or Buffer) is written to its stdin.
+// Runs a kefu command to completion: resolves to {status, stdout, stderr}.
+// input (optional, string or Buffer) is written to its stdin.  Asynchronous
+// on purpose: a spawnSync blocks Node's event loop, so a pooled keep-alive
+// connection the server closed as idle meanwhile still looks open and the
+// next request is sent into a closed socket.  With the loop running, the
+// client's own idle timer (4 s) retires the connection long before the
+// server's (75 s).
+function run(bin, args, env = {}, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({
+      status,
+      stdout: Buffer.concat(out).toString('utf8'),
+      stderr: Buffer.concat(err).toString('utf8'),
+    }));
+    // A command that exits without reading its input closes the pipe first.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input === undefined ? undefined : input);
+  });
+}
+
 function kefu(args, env = {}, input) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env }, input });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return run(BIN, args, env, input);
 }
 
 class Server {
@@ -65,7 +88,7 @@ class Server {
   }
 
   async start() {
-    const demo = this.cli(['demo', '--tickets', String(this.opts.demoTickets || 0), '--customers', String(this.opts.demoCustomers || 0)]);
+    const demo = await this.cli(['demo', '--tickets', String(this.opts.demoTickets || 0), '--customers', String(this.opts.demoCustomers || 0)]);
     assert.equal(demo.status, 0, `kefu demo failed: ${demo.stderr}`);
     for (const line of demo.stdout.split('\n')) {
       const m = line.match(/^login: (\S+) (\S+) (\S+)$/);
@@ -314,4 +337,4 @@ async function until(cond, ms = 10000, what = 'the condition') {
   }
 }
 
-module.exports = { Server, Client, kefu, assertError, ENGINE, BIN, Receiver, kefuSignatureOk, until };
+module.exports = { Server, Client, kefu, run, assertError, ENGINE, BIN, Receiver, kefuSignatureOk, until };
