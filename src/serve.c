@@ -11,6 +11,7 @@
 #include "api/hub.h"
 #include "cli.h"
 #include "core/delivery.h"
+#include "core/mail_poll.h"
 #include "core/outbox.h"
 #include "http/http.h"
 #include "util/log.h"
@@ -98,20 +99,28 @@ int cli_serve(const struct config *cfg)
 	hc.routes = api_routes(&hc.nroutes);
 	api_after = hc.app.after;
 	hc.app.after = after_then_kick;
+	struct buf blobs = BUF_INIT;
+	buf_printf(&blobs, "%s/blobs", cfg->data);
 	struct delivery_config dc = {
 		.database = cfg->database,
+		.blob_root = blobs.data,
 		.timeout_ms = cfg->delivery_timeout_s * 1000,
 		.lease_ms = cfg->delivery_lease_s * 1000,
 		.backoff_ms = cfg->delivery_backoff_s * 1000,
 		.max_attempts = (int)cfg->delivery_max_attempts,
 	};
 	struct err e = {0};
+	struct mail_poll_config mc = {.database = cfg->database, .blob_root = blobs.data};
 	int rc = delivery_start(&dc, &e);
 	if (rc == 0) {
-		rc = hub_start(cfg, &e);
+		rc = mail_poll_start(&mc, &e);
 		if (rc == 0) {
-			rc = http_serve(&hc, &e);
-			hub_stop();
+			rc = hub_start(cfg, &e);
+			if (rc == 0) {
+				rc = http_serve(&hc, &e);
+				hub_stop();
+			}
+			mail_poll_stop();
 		}
 		delivery_stop();
 	}
@@ -124,5 +133,6 @@ int cli_serve(const struct config *cfg)
 	ratelimit_free(app.login_limit);
 	ratelimit_free(app.widget_session_limit);
 	ratelimit_free(app.widget_message_limit);
+	buf_free(&blobs);
 	return rc < 0 ? 1 : 0;
 }

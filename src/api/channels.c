@@ -8,6 +8,8 @@
 
 #include "../core/channel.h"
 #include "../core/ingest.h"
+#include "../core/mail_poll.h"
+#include "../core/mailbox.h"
 #include "inbound.h"
 #include "input.h"
 #include "api.h"
@@ -22,6 +24,15 @@ static void reply_channel(struct req *r, int status, int64_t id, const char *tok
 	}
 	if (token && token[0])
 		json_object_set_new(c, "token", json_string(token));
+	const json_t *imap = json_object_get(json_object_get(c, "config"), "imap");
+	json_t *box = NULL;
+	if (json_is_object(imap) && !(box = mailbox_status(api_scope(r), id, &e))) {
+		json_decref(c);
+		api_fail(r, &e);
+		return;
+	}
+	if (box)
+		json_object_set_new(c, "mailbox", box);
 	reply_json(r, status, c);
 }
 
@@ -105,6 +116,24 @@ static void channels_token(struct req *r)
 		reply_channel(r, 200, id, token);
 }
 
+/* "Check mail now" for a mailbox: the poller takes it at its next look
+ * (at once on this node). */
+static void channels_poll(struct req *r)
+{
+	int64_t id;
+	struct err e = {0};
+	if (api_id(r, 0, &id) < 0 || api_begin(r) < 0)
+		return;
+	if (mailbox_poll_now(api_scope(r), id, &e) < 0) {
+		api_fail(r, &e);
+		return;
+	}
+	if (api_audit(r, "channel.poll", "channel", id, NULL) < 0)
+		return;
+	mail_poll_kick();
+	reply_json(r, 202, json_pack("{sb}", "queued", 1));
+}
+
 /* The sender of an inbound API message: customer {id, name, email, phone}. */
 static int read_sender(const json_t *cust, struct inbound_msg *m, struct err *e)
 {
@@ -185,6 +214,7 @@ const struct route api_channel_routes[] = {
 	{HTTP_GET, "/api/v1/channels/{id}", channels_get, "channels.manage", 0},
 	{HTTP_PATCH, "/api/v1/channels/{id}", channels_update, "channels.manage", 0},
 	{HTTP_POST, "/api/v1/channels/{id}/token", channels_token, "channels.manage", 0},
+	{HTTP_POST, "/api/v1/channels/{id}/poll", channels_poll, "channels.manage", 0},
 	/* Authenticated by the channel token; ingest audits and commits. */
 	{HTTP_POST, "/api/v1/channels/{id}/inbound", channels_inbound, NULL,
 	 ROUTE_PUBLIC | ROUTE_OWN_TX | ROUTE_NO_CSRF},

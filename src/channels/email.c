@@ -1,14 +1,16 @@
 /*
  * email.c -- the e-mail channel (issue 5): one mailbox of an account.
- * Mail comes in through `kefu mail-in` (an MTA pipe; core/mail_in) and,
- * later, an IMAP poller; replies will go out through SMTP.
+ * Mail comes in through `kefu mail-in` (an MTA pipe; core/mail_in) or the
+ * IMAP poller (core/mail_poll); replies go out through the outbox to SMTP
+ * (core/mail_out composes them, core/mail_send sends them).
  *
  * config: {"address": "support@shop.example" (required; stored
  *          lower-case), "name": "Shop support" (from-name),
  *          "signature": "...", "team_id": N,
- *          "imap": {"host", "port", "tls": "tls"|"starttls"|"none", "user",
- *                   "password", "folder", "poll_seconds"},
- *          "smtp": {"host", "port", "tls", "user", "password"}}
+ *          "imap": {"host", "port", "tls": "tls"|"starttls"|"none",
+ *                   "verify": true|false (certificate check, default true),
+ *                   "user", "password", "folder", "poll_seconds"},
+ *          "smtp": {"host", "port", "tls", "verify", "user", "password"}}
  *
  * Passwords are never stored or shown in clear: a password sent in is
  * sealed (core/secret) into "password_sealed" and "password" becomes
@@ -21,6 +23,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "../core/mail_out.h"
+#include "../core/mail_server.h"
 #include "../core/secret.h"
 
 #define EMAIL_ADDR_MAX 254
@@ -120,10 +124,10 @@ static int seal_password(json_t *server, const char *what, struct err *e)
 
 static int check_server(json_t *config, const char *name, int imap, struct err *e)
 {
-	static const char *const imap_keys[] = {"host", "port", "tls", "user", "password",
-		"password_sealed", "folder", "poll_seconds", NULL};
-	static const char *const smtp_keys[] = {"host", "port", "tls", "user", "password",
-		"password_sealed", NULL};
+	static const char *const imap_keys[] = {"host", "port", "tls", "verify", "user",
+		"password", "password_sealed", "folder", "poll_seconds", NULL};
+	static const char *const smtp_keys[] = {"host", "port", "tls", "verify", "user",
+		"password", "password_sealed", NULL};
 	json_t *s = json_object_get(config, name);
 	if (!s || json_is_null(s)) {
 		json_object_del(config, name);
@@ -156,6 +160,11 @@ static int check_server(json_t *config, const char *name, int imap, struct err *
 		ERR_INVALID(e, "%stls must be \"tls\", \"starttls\" or \"none\"", what);
 		return -1;
 	}
+	json_t *verify = json_object_get(s, "verify");
+	if (verify && !json_is_null(verify) && !json_is_boolean(verify)) {
+		ERR_INVALID(e, "%sverify must be true or false", what);
+		return -1;
+	}
 	json_t *poll = json_object_get(s, "poll_seconds");
 	if (poll && !json_is_null(poll) &&
 	    (!json_is_integer(poll) || json_integer_value(poll) < 10 || json_integer_value(poll) > 86400)) {
@@ -182,7 +191,15 @@ static int check_config(json_t *config, struct err *e)
 	       ? -1 : 0;
 }
 
+/* Replies go out when the mailbox has an SMTP server. */
+static int reply_target(const json_t *config, char *url, size_t n)
+{
+	return mail_server_url(config, MAIL_SMTP, url, n);
+}
+
 const struct channel_driver channel_email_driver = {
 	.type = "email",
 	.check_config = check_config,
+	.reply_target = reply_target,
+	.reply_compose = mail_out_prepare,
 };

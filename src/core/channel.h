@@ -24,6 +24,12 @@ struct channel_driver {
 	/* Does an agent's public reply on this channel go out through the
 	 * outbox?  Fills url (the endpoint) from the config; 0 no, 1 yes. */
 	int (*reply_target)(const json_t *config, char *url, size_t n);
+	/* What the outbox sends for a public reply, built in the reply's
+	 * transaction (it may update the message, e.g. its external id);
+	 * *payload is malloc'd.  NULL: core/reply's JSON document. */
+	int (*reply_compose)(const struct scope *s, const json_t *config,
+			     int64_t channel_id, int64_t ticket_id,
+			     int64_t message_id, char **payload, struct err *e);
 	int has_inbound_token; /* accepts messages at /channels/{id}/inbound */
 	int has_public_key;    /* found by a public key (the chat widget's) */
 };

@@ -23,6 +23,7 @@
 #include "../util/buf.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "mail_send.h"
 #include "outbox.h"
 
 #define DEFAULT_POLL_MS 1000
@@ -33,6 +34,7 @@ struct xfer {
 	struct outbox_item it;
 	CURL *h;
 	struct curl_slist *hdrs;
+	struct mail_send *mail; /* an e-mail reply going out over SMTP */
 	char errbuf[CURL_ERROR_SIZE];
 	char resp[RESP_KEEP + 1];
 	size_t resp_len;
@@ -48,7 +50,7 @@ static struct {
 	pthread_t thread;
 	CURLM *multi;
 	struct delivery_config cfg;
-	char *database;
+	char *database, *blob_root;
 	atomic_int stopping;
 	atomic_int kicked;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -106,6 +108,7 @@ static void xfer_free(struct xfer *x)
 		curl_easy_cleanup(x->h);
 	}
 	curl_slist_free_all(x->hdrs);
+	mail_send_free(x->mail);
 	outbox_item_free(&x->it);
 	free(x);
 }
@@ -124,9 +127,43 @@ static struct curl_slist *header(struct curl_slist *l, const char *fmt, ...)
 	return r;
 }
 
+static int is_mail(const struct outbox_item *it)
+{
+	return it->channel_type && strcmp(it->channel_type, "email") == 0;
+}
+
+/* An e-mail reply: SMTP with the mailbox's settings.  A set-up failure is
+ * kept in errbuf (and x->h stays NULL). */
+static void mail_start(struct xfer *x)
+{
+	struct err e = {0};
+	CURL *c = curl_easy_init();
+	if (!c)
+		return;
+	x->mail = mail_send_setup(c, x->it.channel_config, x->it.payload, W.cfg.blob_root, &e);
+	if (!x->mail) {
+		snprintf(x->errbuf, sizeof x->errbuf, "%s", e.msg);
+		curl_easy_cleanup(c);
+		return;
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)W.cfg.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	x->start_us = clock_mono_us();
+	if (curl_multi_add_handle(W.multi, c) != CURLM_OK) {
+		curl_easy_cleanup(c);
+		return;
+	}
+	x->h = c;
+}
+
 /* Starts the transfer; on failure to set it up, x->h stays NULL. */
 static void xfer_start(struct xfer *x)
 {
+	if (is_mail(&x->it)) {
+		mail_start(x);
+		return;
+	}
 	const struct outbox_item *it = &x->it;
 	size_t len = strlen(it->payload);
 	int64_t ts = clock_now_ms() / 1000;
@@ -209,11 +246,19 @@ static void xfer_finish(struct db *db, struct xfer *x, CURLcode res)
 		.duration_ms = x->start_us ? (int64_t)((clock_mono_us() - x->start_us) / 1000) : 0,
 	};
 	struct buf err = BUF_INIT;
+	int permanent = 0;
 	if (it->gone) {
 		buf_puts(&err, "the webhook no longer exists");
 		r.outcome = OUTBOX_FAILED;
 	} else if (!x->h) {
-		buf_puts(&err, "the request could not be set up");
+		buf_puts(&err, x->errbuf[0] ? x->errbuf : "the request could not be set up");
+	} else if (x->mail) {
+		if (res != CURLE_OK) {
+			const char *said = mail_send_answer(x->mail);
+			buf_printf(&err, "%s%s%s", curl_easy_strerror(res), said[0] ? ": " : "",
+				   said[0] ? said : x->errbuf);
+			permanent = mail_send_permanent(res, code);
+		}
 	} else if (res != CURLE_OK) {
 		buf_printf(&err, "%s%s%s", curl_easy_strerror(res),
 			   x->errbuf[0] ? ": " : "", x->errbuf);
@@ -224,7 +269,7 @@ static void xfer_finish(struct db *db, struct xfer *x, CURLcode res)
 	if (!err.data) {
 		r.outcome = OUTBOX_DELIVERED;
 	} else if (!it->gone) {
-		if (it->attempt >= W.cfg.max_attempts) {
+		if (it->attempt >= W.cfg.max_attempts || permanent) {
 			r.outcome = OUTBOX_FAILED;
 		} else {
 			r.outcome = OUTBOX_RETRY;
@@ -378,6 +423,8 @@ int delivery_start(const struct delivery_config *cfg, struct err *e)
 	W.cfg = *cfg;
 	W.database = xstrdup(cfg->database);
 	W.cfg.database = W.database;
+	W.blob_root = xstrdup(cfg->blob_root ? cfg->blob_root : "blobs");
+	W.cfg.blob_root = W.blob_root;
 	atomic_store(&W.stopping, 0);
 	atomic_store(&W.kicked, 0);
 	int rc = pthread_create(&W.thread, NULL, run, NULL);
@@ -385,7 +432,8 @@ int delivery_start(const struct delivery_config *cfg, struct err *e)
 		curl_multi_cleanup(W.multi);
 		W.multi = NULL;
 		free(W.database);
-		W.database = NULL;
+		free(W.blob_root);
+		W.database = W.blob_root = NULL;
 		curl_global_cleanup();
 		pthread_mutex_unlock(&W.mu);
 		ERR_INTERNAL(e, "delivery thread: %s", strerror(rc));
@@ -411,7 +459,8 @@ void delivery_stop(void)
 	curl_multi_cleanup(W.multi);
 	W.multi = NULL;
 	free(W.database);
-	W.database = NULL;
+	free(W.blob_root);
+	W.database = W.blob_root = NULL;
 	W.running = 0;
 	curl_global_cleanup();
 	pthread_mutex_unlock(&W.mu);

@@ -3,7 +3,10 @@
  *
  * Owns: the background thread that claims due outbox items, POSTs them with
  * libcurl, signs them, and records each attempt's outcome with retries,
- * exponential backoff with jitter and a final failure.  It does not decide
+ * exponential backoff with jitter and a final failure.  A reply on an
+ * e-mail channel is not POSTed: it goes to the mailbox's SMTP server
+ * (core/mail_send), the SMTP answer code standing in for the HTTP status;
+ * a 5xx answer fails it at once (retrying cannot change it).  It does not decide
  * what is sent (core/webhook, the channel drivers) nor own the queue
  * (core/outbox).
  *
@@ -51,6 +54,7 @@
 
 struct delivery_config {
 	const char *database;     /* URL for the worker's own connection */
+	const char *blob_root;    /* <data>/blobs: attachments of reply mail */
 	int64_t timeout_ms;       /* whole request, connect included */
 	int64_t lease_ms;         /* must be longer than timeout_ms */
 	int64_t backoff_ms;       /* base delay before the first retry */

@@ -107,7 +107,8 @@ int message_add(const struct scope *s, const struct message_new *in,
 #define MESSAGE_COLS                                                          \
 	"SELECT m.id, m.ticket_id, m.author_kind, m.author_user_id, u.name, "     \
 	"m.customer_id, c.name, m.direction, m.internal, m.channel_id, m.text, "  \
-	"m.html, m.mentions, m.delivery_status, m.delivery_error, m.created_at "  \
+	"m.html, m.mentions, m.delivery_status, m.delivery_error, m.created_at, " \
+	"m.external_id, m.flags "                                                 \
 	"FROM messages m LEFT JOIN users u ON u.id = m.author_user_id "           \
 	"LEFT JOIN customers c ON c.id = m.customer_id "
 
@@ -118,7 +119,7 @@ static json_t *row_json(struct db_res *res)
 	json_t *author = json_pack("{ss so so}", "kind", db_res_text(res, 2),
 		"id", db_res_isnull(res, 3) ? rj_int(res, 5) : rj_int(res, 3),
 		"name", db_res_isnull(res, 3) ? rj_text(res, 6) : rj_text(res, 4));
-	return json_pack("{ss sI sI so ss sb so ss so so so so ss so}",
+	json_t *o = json_pack("{ss sI sI so ss sb so ss so so so so ss so}",
 		"type", "message", "id", (json_int_t)db_res_int(res, 0),
 		"ticket_id", (json_int_t)db_res_int(res, 1), "author", author,
 		"direction", db_res_text(res, 7), "internal", (int)db_res_int(res, 8),
@@ -127,6 +128,14 @@ static json_t *row_json(struct db_res *res)
 		"mentions", json_loads(db_res_text(res, 12), 0, NULL),
 		"delivery_status", rj_text(res, 13), "delivery_error", rj_text(res, 14),
 		"created_at", ts, "attachments", json_array());
+	/* The channel's own id (an e-mail's Message-ID) and what the channel
+	 * noticed about it (auto_reply, bulk, dsn). */
+	json_t *flags = json_loads(db_res_text(res, 17), 0, NULL);
+	json_object_set_new(o, "external_id", rj_text(res, 16));
+	json_object_set_new(o, "flags", json_is_array(flags) ? flags : json_array());
+	if (flags && !json_is_array(flags))
+		json_decref(flags);
+	return o;
 }
 
 /* Adds each message's attachments to the objects in msgs. */

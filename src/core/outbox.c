@@ -278,6 +278,8 @@ void outbox_item_free(struct outbox_item *it)
 	free(it->url);
 	free(it->payload);
 	free(it->secret);
+	free(it->channel_type);
+	free(it->channel_config);
 	memset(it, 0, sizeof *it);
 }
 
@@ -296,7 +298,7 @@ static void item_event(struct outbox_item *it)
 }
 
 /* The signing key: the webhook's secret, or the secret of the channel the
- * replied-to message belongs to. */
+ * replied-to message belongs to (and that channel's type and config). */
 static int item_secret(struct db *db, struct outbox_item *it, struct err *e)
 {
 	struct scope s = {db, it->account_id};
@@ -308,7 +310,7 @@ static int item_secret(struct db *db, struct outbox_item *it, struct err *e)
 			   DB_ARGS(DB_INT(it->ref_id)), &res, e);
 	else if (strcmp(it->kind, OUTBOX_CHANNEL_REPLY) == 0)
 		rc = db_sq(&s,
-			   "SELECT c.secret FROM messages m JOIN channels c ON "
+			   "SELECT c.secret, c.type, c.config FROM messages m JOIN channels c ON "
 			   "c.account_id = m.account_id AND c.id = m.channel_id "
 			   "WHERE m.account_id = $1 AND m.id = $2",
 			   DB_ARGS(DB_INT(it->ref_id)), &res, e);
@@ -319,6 +321,10 @@ static int item_secret(struct db *db, struct outbox_item *it, struct err *e)
 	if (res && db_res_next(res)) {
 		const char *sec = db_res_text(res, 0);
 		it->secret = sec && sec[0] ? xstrdup(sec) : NULL;
+		if (!webhook) {
+			it->channel_type = xstrdup(db_res_text(res, 1));
+			it->channel_config = xstrdup(db_res_text(res, 2));
+		}
 	} else if (webhook) {
 		it->gone = 1;
 	}

@@ -82,6 +82,9 @@ struct outbox_item {
 	char *url;
 	char *payload;
 	char *secret; /* signing key; NULL: send unsigned */
+	/* channel_reply: the message's channel as it is now (type, config
+	 * JSON), so a reply mail goes out with the current SMTP settings. */
+	char *channel_type, *channel_config;
 	int gone;     /* the webhook it belongs to no longer exists */
 };
 

@@ -11,6 +11,8 @@
 
 struct route_out {
 	int64_t channel_id, number, customer_id;
+	const struct channel_driver *driver;
+	json_t *config;
 	char url[2048];
 	char *thread_key;
 	int sends; /* the channel delivers replies */
@@ -32,7 +34,8 @@ static int reply_route(const struct scope *s, int64_t ticket, struct route_out *
 		json_t *cfg = json_loads(db_res_text(res, 2), 0, NULL);
 		o->channel_id = db_res_int(res, 0);
 		o->sends = d && d->reply_target && cfg && d->reply_target(cfg, o->url, sizeof o->url);
-		json_decref(cfg);
+		o->driver = d;
+		o->config = cfg;
 	}
 	if (found) {
 		const char *tk = db_res_text(res, 3);
@@ -44,6 +47,19 @@ static int reply_route(const struct scope *s, int64_t ticket, struct route_out *
 	if (!found)
 		ERR_NOT_FOUND(e, "ticket not found");
 	return found ? 0 : -1;
+}
+
+/* The channel's own rendering of the reply (an e-mail). */
+static int queue_composed(const struct scope *s, const struct route_out *o,
+			  int64_t ticket, int64_t mid, struct err *e)
+{
+	char *payload = NULL;
+	int64_t oid;
+	int rc = o->driver->reply_compose(s, o->config, o->channel_id, ticket, mid, &payload, e);
+	if (rc == 0)
+		rc = outbox_enqueue(s, OUTBOX_CHANNEL_REPLY, mid, o->url, payload, &oid, e);
+	free(payload);
+	return rc;
 }
 
 /* The document the channel's endpoint receives for a reply. */
@@ -67,7 +83,7 @@ static int queue_delivery(const struct scope *s, const struct route_out *o,
 		"message", msg, "customer", "id", (json_int_t)o->customer_id, "identities", ids);
 	char *body = json_dumps(doc, JSON_COMPACT);
 	int64_t oid;
-	int rc = outbox_enqueue(s, "channel_reply", mid, o->url, body, &oid, e);
+	int rc = outbox_enqueue(s, OUTBOX_CHANNEL_REPLY, mid, o->url, body, &oid, e);
 	free(body);
 	json_decref(doc);
 	return rc;
@@ -84,11 +100,14 @@ int reply_post(const struct scope *s, const struct ticket_actor *a,
 	m->author_user_id = a->who.id;
 	m->channel_id = m->internal ? 0 : o.channel_id;
 	m->delivery_status = outbound ? "pending" : NULL;
+	int composed = outbound && o.driver->reply_compose;
 	json_t *msg = NULL;
 	int rc = message_add(s, m, message_id, e);
+	if (rc == 0 && composed)
+		rc = queue_composed(s, &o, m->ticket_id, *message_id, e);
 	if (rc == 0 && !(msg = message_get(s, *message_id, e)))
 		rc = -1;
-	if (rc == 0 && outbound)
+	if (rc == 0 && outbound && !composed)
 		rc = queue_delivery(s, &o, m->ticket_id, *message_id, msg, e);
 	if (rc == 0)
 		rc = ticket_on_message(s, a, m->ticket_id, "agent", m->internal, e) < 0 ||
@@ -96,6 +115,7 @@ int reply_post(const struct scope *s, const struct ticket_actor *a,
 	if (rc == 0)
 		rc = message_announce(s, msg, o.number, e);
 	json_decref(msg);
+	json_decref(o.config);
 	free(o.thread_key);
 	return rc;
 }

@@ -39,6 +39,11 @@ static void mime_init(void)
 	g_mime_parser_options_set_fallback_charsets(mime_opts, fallback);
 }
 
+void mime_ready(void)
+{
+	pthread_once(&mime_once, mime_init);
+}
+
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
@@ -536,7 +541,7 @@ int mime_parse(const void *raw, size_t len, struct mime_msg *out,
 		ERR_INVALID(e, "empty message");
 		return -1;
 	}
-	pthread_once(&mime_once, mime_init);
+	mime_ready();
 	GMimeMessage *msg = construct(raw, len, 0);
 	if (!msg) /* no header block GMime accepts: read it all as body */
 		msg = construct(raw, len, 1);

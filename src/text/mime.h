@@ -70,6 +70,10 @@ struct mime_msg {
 	char *dsn_status;      /* first Status: of the report ("5.1.1"), or NULL */
 };
 
+/* Initialise GMime (once per process; any thread).  mime_parse calls it;
+ * other code that builds messages with GMime (text/mime_build) too. */
+void mime_ready(void);
+
 /* Parse `len` bytes of raw message (LF or CRLF, NULs allowed) into *out
  * (zeroed first).  Returns 0, or -1 with e set (400 "invalid") only when
  * nothing at all can be made of it (empty input); broken mail is parsed
