@@ -18,11 +18,12 @@ static void account_patch(struct req *r)
 	json_t *body = req_json(r);
 	if (!body)
 		return;
-	static const char *const keys[] = {"name", NULL};
-	const char *name;
+	static const char *const keys[] = {"name", "reply_to_closed", NULL};
+	const char *name = NULL, *closed = NULL;
 	struct err e = {0};
-	if (in_keys(body, keys, &e) < 0 || in_str(body, "name", 1, &name, &e) < 0 ||
-	    api_begin(r) < 0 || account_update(api_scope(r), name, &e) < 0) {
+	if (in_keys(body, keys, &e) < 0 || in_str(body, "name", 0, &name, &e) < 0 ||
+	    in_str(body, "reply_to_closed", 0, &closed, &e) < 0 || api_begin(r) < 0 ||
+	    account_update(api_scope(r), name, closed, &e) < 0) {
 		if (e.status)
 			api_fail(r, &e);
 	} else if (api_audit(r, "account.update", "account",

@@ -74,16 +74,17 @@ json_t *account_get(const struct scope *s, struct err *e)
 {
 	struct db_res *res = NULL;
 	/* The accounts table is the tenant itself: keyed by id, not account_id. */
-	if (db_query(s->db, "SELECT id, slug, name, created_at FROM accounts WHERE id = $1",
+	if (db_query(s->db, "SELECT id, slug, name, created_at, reply_to_closed FROM accounts "
+			    "WHERE id = $1",
 		     DB_ARGS(DB_INT(s->account_id)), &res, e) < 0)
 		return NULL;
 	json_t *o = NULL;
 	if (res && db_res_next(res)) {
 		char ts[32];
 		clock_iso8601(db_res_int(res, 3), ts, sizeof ts);
-		o = json_pack("{sI ss ss ss}", "id", (json_int_t)db_res_int(res, 0),
+		o = json_pack("{sI ss ss ss ss}", "id", (json_int_t)db_res_int(res, 0),
 			      "slug", db_res_text(res, 1), "name", db_res_text(res, 2),
-			      "created_at", ts);
+			      "created_at", ts, "reply_to_closed", db_res_text(res, 4));
 	} else {
 		ERR_NOT_FOUND(e, "account not found");
 	}
@@ -91,13 +92,31 @@ json_t *account_get(const struct scope *s, struct err *e)
 	return o;
 }
 
-int account_update(const struct scope *s, const char *name, struct err *e)
+int account_update(const struct scope *s, const char *name,
+		   const char *reply_to_closed, struct err *e)
 {
-	if (!name || !name[0] || strlen(name) > 200) {
+	if (name && (!name[0] || strlen(name) > 200)) {
 		ERR_INVALID(e, "name must be 1-200 characters");
 		return -1;
 	}
-	return db_exec(s->db, "UPDATE accounts SET name = $2, updated_at = $3 WHERE id = $1",
-		       DB_ARGS(DB_INT(s->account_id), DB_TEXT(name),
-			       DB_INT(clock_now_ms())), e) < 0 ? -1 : 0;
+	if (reply_to_closed && strcmp(reply_to_closed, "new") && strcmp(reply_to_closed, "reopen")) {
+		ERR_INVALID(e, "reply_to_closed must be \"new\" or \"reopen\"");
+		return -1;
+	}
+	return db_exec(s->db, "UPDATE accounts SET name = COALESCE(CAST($2 AS TEXT), name), "
+			      "reply_to_closed = COALESCE(CAST($4 AS TEXT), reply_to_closed), "
+			      "updated_at = $3 WHERE id = $1",
+		       DB_ARGS(DB_INT(s->account_id), DB_TEXT(name), DB_INT(clock_now_ms()),
+			       DB_TEXT(reply_to_closed)), e) < 0 ? -1 : 0;
+}
+
+int account_reopens_closed(const struct scope *s, struct err *e)
+{
+	struct db_res *res = NULL;
+	if (db_query(s->db, "SELECT reply_to_closed FROM accounts WHERE id = $1",
+		     DB_ARGS(DB_INT(s->account_id)), &res, e) < 0)
+		return -1;
+	int reopen = res && db_res_next(res) && strcmp(db_res_text(res, 0), "reopen") == 0;
+	db_res_free(res);
+	return reopen;
 }

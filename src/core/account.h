@@ -24,7 +24,13 @@ int account_create(struct db *db, const struct audit_actor *actor,
 /* 1 found, 0 not found, -1 error. */
 int account_find(struct db *db, const char *slug, int64_t *id, struct err *e);
 json_t *account_get(const struct scope *s, struct err *e);
-/* Patch fields: name.  Caller holds the transaction and audits. */
-int account_update(const struct scope *s, const char *name, struct err *e);
+/* Patch fields (NULL: unchanged): name; reply_to_closed "new" (a
+ * customer's message on a closed ticket opens a new ticket linked to it)
+ * or "reopen".  Caller holds the transaction and audits. */
+int account_update(const struct scope *s, const char *name,
+		   const char *reply_to_closed, struct err *e);
+/* 1 when the account's customers reopen closed tickets by writing to
+ * them, 0 when they get a new linked ticket, -1 on error. */
+int account_reopens_closed(const struct scope *s, struct err *e);
 
 #endif

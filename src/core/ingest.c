@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "account.h"
 #include "audit.h"
 #include "customer.h"
 #include "message.h"
@@ -117,13 +118,23 @@ static int find_thread(const struct scope *s, const struct inbound_msg *m,
 	if (res && db_res_next(res)) {
 		int64_t id = db_res_int(res, 0);
 		/* A closed conversation is over: a new message starts a new
-		 * ticket, linked to the old one. */
+		 * ticket, linked to the old one -- unless the account wants
+		 * closed tickets reopened (ticket_on_message reopens it). */
 		if (strcmp(db_res_text(res, 1), "closed") == 0)
 			*closed = id;
 		else
 			*ticket = id;
 	}
 	db_res_free(res);
+	if (*closed) {
+		int reopen = account_reopens_closed(s, e);
+		if (reopen < 0)
+			return -1;
+		if (reopen) {
+			*ticket = *closed;
+			*closed = 0;
+		}
+	}
 	return 0;
 }
 

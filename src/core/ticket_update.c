@@ -275,9 +275,12 @@ int ticket_on_message(const struct scope *s, const struct ticket_actor *a,
 	int customer = strcmp(author_kind, "customer") == 0;
 	int rc = 0;
 	/* A customer answering a ticket that waited on them or was solved
-	 * reopens it; staff answering a new ticket has opened it. */
+	 * reopens it (a closed one too: ingest only lets a message onto a
+	 * closed ticket when the account reopens them); staff answering a new
+	 * ticket has opened it. */
 	const char *to = NULL;
-	if (customer && (!strcmp(cur.category, "pending") || !strcmp(cur.category, "resolved")))
+	if (customer && (!strcmp(cur.category, "pending") || !strcmp(cur.category, "resolved") ||
+			 !strcmp(cur.category, "closed")))
 		to = "open";
 	else if (!customer && !internal && !strcmp(cur.category, "new"))
 		to = "open";

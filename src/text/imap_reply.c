@@ -96,7 +96,7 @@ int imap_parse_search(const char *text, size_t len, uint64_t after, int max,
 			uint64_t u;
 			if (*p == ' ') {
 				p++;
-			} else if (number(&p, e, &u)) {
+			} else if (number(&p, e, &u) && (p == e || *p == ' ')) {
 				if (u > after) {
 					if (n == cap) {
 						cap = cap ? cap * 2 : 64;

@@ -4,6 +4,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "charset.h"
 #include "mime.h"
 
 /* Header values we build from stored data must not smuggle in headers. */
@@ -17,12 +18,12 @@ static int check(const struct mime_out *m, struct err *e)
 	int ok = m->from_addr && m->from_addr[0] && m->to_addr && m->to_addr[0] &&
 		 m->message_id && m->message_id[0] && one_line(m->from_addr) &&
 		 one_line(m->to_addr) && one_line(m->reply_to) &&
-		 one_line(m->message_id) && one_line(m->in_reply_to) &&
-		 one_line(m->from_name) && one_line(m->to_name);
+		 one_line(m->message_id) && one_line(m->in_reply_to);
 	for (int i = 0; ok && i < m->nrefs; i++)
 		ok = one_line(m->references[i]) && !strpbrk(m->references[i], "<> ");
 	if (!ok)
-		ERR_INVALID(e, "a mail needs From, To and Message-ID, each on one line");
+		ERR_INVALID(e, "a mail needs From, To and Message-ID; addresses and ids "
+			       "on one line");
 	return ok ? 0 : -1;
 }
 
@@ -107,11 +108,8 @@ static void headers(GMimeMessage *msg, const struct mime_out *m)
 	}
 }
 
-int mime_build(const struct mime_out *m, struct buf *out, struct err *e)
+static int build(const struct mime_out *m, struct buf *out)
 {
-	if (check(m, e) < 0)
-		return -1;
-	mime_ready();
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	headers(msg, m);
 	GMimeObject *b = body(m);
@@ -127,4 +125,51 @@ int mime_build(const struct mime_out *m, struct buf *out, struct err *e)
 	g_mime_format_options_free(fo);
 	g_object_unref(msg);
 	return 0;
+}
+
+/* Valid UTF-8 without NULs (GMime would pass broken bytes through as
+ * 8-bit header text), for a header also without line breaks (a name or
+ * subject with one is still sent, on one line): a copy, kept in keep[*n]
+ * to be freed. */
+static const char *clean(const char *s, int header, char **keep, int *n)
+{
+	if (!s)
+		return NULL;
+	char *c = charset_decode(s, strlen(s), "utf-8", NULL, NULL);
+	for (char *p = c; header && *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	keep[*n] = c;
+	return keep[(*n)++];
+}
+
+int mime_build(const struct mime_out *m_in, struct buf *out, struct err *e)
+{
+	if (check(m_in, e) < 0)
+		return -1;
+	mime_ready();
+	struct mime_out m = *m_in;
+	char *keep[5];
+	int nkeep = 0;
+	m.from_name = clean(m.from_name, 1, keep, &nkeep);
+	m.to_name = clean(m.to_name, 1, keep, &nkeep);
+	m.subject = clean(m.subject, 1, keep, &nkeep);
+	m.text = clean(m.text, 0, keep, &nkeep);
+	m.html = clean(m.html, 0, keep, &nkeep);
+	struct mime_out_att *atts = xcalloc((size_t)m.natts + 1, sizeof *atts);
+	char **names = xcalloc((size_t)m.natts + 1, sizeof *names);
+	for (int i = 0; i < m.natts; i++) {
+		int one = 0;
+		atts[i] = m.atts[i];
+		atts[i].filename = clean(atts[i].filename, 1, &names[i], &one);
+	}
+	m.atts = atts;
+	int rc = build(&m, out);
+	for (int i = 0; i < m.natts; i++)
+		free(names[i]);
+	free(names);
+	free(atts);
+	for (int i = 0; i < nkeep; i++)
+		free(keep[i]);
+	return rc;
 }

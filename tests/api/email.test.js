@@ -137,6 +137,32 @@ test('a reply threads by In-Reply-To, a new mail with [#number] by the token', a
   assert.equal(fresh.new_ticket, true);
 });
 
+test('a reply to a closed ticket opens a linked one, or reopens it when the account says so', async () => {
+  const base = await deliver(mail({ from: 'closer@example.cn', id: 'closed-1@example.cn', subject: 'Close me', body: 'one\n' }));
+  assert.equal((await admin.patch(`/api/v1/tickets/${base.ticket_id}`, { status: 'closed' })).status, 200);
+  assert.equal((await admin.get('/api/v1/account')).body.reply_to_closed, 'new');
+  const again = await deliver(mail({ from: 'closer@example.cn', id: 'closed-2@example.cn', subject: 'Re: Close me',
+    headers: ['In-Reply-To: <closed-1@example.cn>'], body: 'two\n' }));
+  assert.notEqual(again.ticket_id, base.ticket_id);
+  assert.equal(again.new_ticket, true);
+  const linked = (await admin.get(`/api/v1/tickets/${again.ticket_id}`)).body;
+  assert.deepEqual(linked.links.map((l) => l.ticket.id), [base.ticket_id]);
+
+  assertError(await admin.patch('/api/v1/account', { reply_to_closed: 'sometimes' }), 400, 'invalid');
+  const acct = await admin.patch('/api/v1/account', { reply_to_closed: 'reopen' });
+  assert.equal(acct.status, 200);
+  assert.equal(acct.body.reply_to_closed, 'reopen');
+  assert.equal((await admin.patch(`/api/v1/tickets/${again.ticket_id}`, { status: 'closed' })).status, 200);
+  const third = await deliver(mail({ from: 'closer@example.cn', id: 'closed-3@example.cn', subject: 'Re: Close me',
+    headers: ['In-Reply-To: <closed-2@example.cn>'], body: 'three\n' }));
+  assert.equal(third.ticket_id, again.ticket_id);
+  assert.equal(third.new_ticket, false);
+  const t = (await admin.get(`/api/v1/tickets/${again.ticket_id}`)).body;
+  assert.equal(t.status, 'open');
+  assert.equal(t.closed_at, null);
+  assert.equal((await admin.patch('/api/v1/account', { reply_to_closed: 'new' })).status, 200);
+});
+
 test('GBK, Big5 and ISO-2022-JP mail reads correctly', async () => {
   const zh = '您好，我想退货。谢谢！';
   const gbk = execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GBK'], { input: zh + '\n' });
