@@ -4,7 +4,8 @@
 #   scripts/deps.sh build   what `make run` needs (compiler, libraries,
 #                           Node.js and npm for the web apps)
 #   scripts/deps.sh test    plus what `make test` needs (clang fuzzers,
-#                           PostgreSQL server, Chromium for browser tests)
+#                           PostgreSQL server, Chromium for browser tests,
+#                           Dovecot and Postfix for the e-mail tests)
 #
 # Quiet when everything is present; non-interactive apt-get otherwise.
 set -euo pipefail
@@ -15,7 +16,14 @@ build_pkgs=(build-essential cmake pkg-config
 	libicu-dev libopencc-dev libopencc-data libfriso-dev friso-dict libstemmer-dev
 	libgumbo-dev libmagic-dev libwslay-dev libgmime-3.0-dev libuchardet-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl chromium
-	fonts-wqy-microhei fonts-noto-color-emoji) # fonts: readable screenshots
+	fonts-wqy-microhei fonts-noto-color-emoji # fonts: readable screenshots
+	# scripts/mail-test.sh: throwaway IMAP/LMTP and SMTP servers, their
+	# certificate; python3 and ps for its port picking and clean-up.
+	dovecot-imapd dovecot-lmtpd postfix openssl python3 procps)
+# Packages that would start system-wide daemons of their own on install
+# (PostgreSQL on 5432, Dovecot on 143/993, Postfix on 25): the tests run
+# throwaway servers of their own, so these must not start.
+daemon_pkgs=(postgresql dovecot-imapd dovecot-lmtpd postfix)
 
 want=("${build_pkgs[@]}")
 # Node.js and npm build the web apps (scripts/web.sh); any install will do.
@@ -37,11 +45,23 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# The postgresql package would start a cluster of its own on port 5432;
-# tests run their own throwaway server, so keep the package's from starting.
-if printf '%s\n' "${missing[@]}" | grep -qx postgresql && [ ! -e /usr/sbin/policy-rc.d ]; then
+# Keep the daemon packages' own servers from starting (policy-rc.d exit
+# 101: invoke-rc.d and deb-systemd-invoke start nothing); an existing
+# policy-rc.d is left as it is.
+daemons=no
+for p in "${missing[@]}"; do
+	for d in "${daemon_pkgs[@]}"; do
+		if [ "$p" = "$d" ]; then daemons=yes; fi
+	done
+done
+if [ "$daemons" = yes ] && [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
 	$SUDO chmod +x /usr/sbin/policy-rc.d
 	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+# Postfix asks how to configure the system's mail; the tests write their
+# own configuration (scripts/mail-test.sh), so: none.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+	echo 'postfix postfix/main_mailer_type select No configuration' | $SUDO debconf-set-selections
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

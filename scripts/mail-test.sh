@@ -8,8 +8,8 @@
 #   scripts/mail-test.sh stop DIR    stop both; DIR itself stays (mail, logs,
 #                                    configs) for the caller to inspect or delete
 #
-# Debian packages needed (installs nothing itself):
-#   dovecot-imapd dovecot-lmtpd postfix openssl
+# Debian packages needed (installs nothing itself; scripts/deps.sh test does):
+#   dovecot-imapd dovecot-lmtpd postfix openssl (and python3, procps)
 # (dovecot-core comes with dovecot-imapd.)  Install them without letting the
 # packages start their own system-wide daemons (policy-rc.d exit 101) and
 # with postfix/main_mailer_type "No configuration".
@@ -52,6 +52,14 @@ USERS=(
 	"customer@kefu.test:customer-pass-2026"
 	"customer2@kefu.test:customer2-pass-2026"
 )
+# tests/api/mailbox.test.js runs once per database engine, both runs at the
+# same time against the same servers: each run has mailboxes of its own
+# (support-sqlite@, customer-sqlite@, ... support-pg@, ...).
+for engine in sqlite pg; do
+	for role in support customer bulk auth; do
+		USERS+=("$role-$engine@kefu.test:$role-$engine-pass-2026")
+	done
+done
 DOMAINS=(kefu.test)
 MAIL_USER=mail          # system user owning the Maildirs (Dovecot refuses uid 0)
 START_TIMEOUT=${KEFU_MAIL_START_TIMEOUT:-30}   # seconds, per server
