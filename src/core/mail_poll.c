@@ -46,12 +46,14 @@ struct poll {
 	struct mailbox *box;
 	CURL *c;
 	char errbuf[CURL_ERROR_SIZE];
+	struct mail_answer said; /* the server's last NO/BAD */
 	struct buf out;   /* what the last command returned */
 	int too_big;
 	char folder[256]; /* as configured */
 	char *path;       /* "/<folder, URL-encoded>" */
 	struct buf error; /* why the poll failed; empty: it did not */
 	int taken, skipped;
+	int more; /* stopped at the batch size: poll again at once */
 };
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
@@ -81,18 +83,26 @@ static int run(struct poll *p, const char *path, const char *command, const char
 	buf_reset(&p->out);
 	p->too_big = 0;
 	p->errbuf[0] = '\0';
+	p->said.text[0] = '\0';
 	if (mail_server_setup(p->c, p->box->config, MAIL_IMAP, path, &e) < 0) {
 		buf_printf(&p->error, "%s", e.msg);
 		return -1;
 	}
 	curl_easy_setopt(p->c, CURLOPT_CUSTOMREQUEST, command);
+	uint64_t t0 = clock_mono_us();
 	CURLcode rc = curl_easy_perform(p->c);
+	log_debug("mailbox %" PRId64 ": %s %s: %d, %zu bytes, %.1f ms", p->box->channel_id,
+		  what, command ? command : path, (int)rc, p->out.len,
+		  (double)(clock_mono_us() - t0) / 1000.0);
 	if (rc == CURLE_OK)
 		return 0;
 	if (rc == CURLE_WRITE_ERROR && p->too_big)
 		return 1;
-	buf_printf(&p->error, "IMAP %s: %s%s%s", what, curl_easy_strerror(rc),
-		   p->errbuf[0] ? ": " : "", p->errbuf);
+	buf_printf(&p->error, "IMAP %s: %s", what, curl_easy_strerror(rc));
+	if (p->said.text[0])
+		buf_printf(&p->error, " (server: %s)", p->said.text);
+	else if (p->errbuf[0])
+		buf_printf(&p->error, ": %s", p->errbuf);
 	return -1;
 }
 
@@ -194,8 +204,7 @@ static void poll_box(struct poll *p)
 		if (take(p, validity, uids[i]) < 0)
 			break;
 	free(uids);
-	if (n == MAIL_POLL_BATCH)
-		mail_poll_kick(); /* more to read: do not wait for the schedule */
+	p->more = n == MAIL_POLL_BATCH;
 }
 
 static void poll_one(struct db *db, struct mailbox *box)
@@ -210,6 +219,8 @@ static void poll_one(struct db *db, struct mailbox *box)
 		curl_easy_setopt(p.c, CURLOPT_ERRORBUFFER, p.errbuf);
 		curl_easy_setopt(p.c, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(p.c, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
+		p.said.proto = MAIL_IMAP;
+		mail_server_watch(p.c, &p.said);
 		poll_box(&p);
 		curl_easy_cleanup(p.c);
 	}
@@ -228,8 +239,10 @@ static void poll_one(struct db *db, struct mailbox *box)
 		log_info("mailbox %" PRId64 ": %d new message(s), %d skipped", box->channel_id,
 			 p.taken, p.skipped);
 	struct err e = {0};
-	if (mailbox_done(db, box, error, &e) < 0)
+	if (mailbox_done(db, box, error, p.more, &e) < 0)
 		log_error("mailbox %" PRId64 ": recording the poll: %s", box->channel_id, e.msg);
+	else if (p.more)
+		mail_poll_kick(); /* more to read: do not wait for the next tick */
 out:
 	buf_free(&p.out);
 	buf_free(&p.error);

@@ -9,14 +9,12 @@
 #include "mail_out.h"
 #include "mail_server.h"
 
-#define ANSWER_MAX 300
-
 struct mail_send {
 	struct mail_out_envelope env;
 	struct buf mime;
 	size_t sent;
 	struct curl_slist *rcpt;
-	char answer[ANSWER_MAX + 1];
+	struct mail_answer answer;
 };
 
 static size_t read_mime(char *to, size_t size, size_t n, void *arg)
@@ -29,29 +27,9 @@ static size_t read_mime(char *to, size_t size, size_t n, void *arg)
 	return take;
 }
 
-/* Server answers reach libcurl's debug callback as HEADER_IN; the last
- * error answer (4xx/5xx) is what the delivery log should show. */
-static int keep_answer(CURL *c, curl_infotype type, char *data, size_t len, void *arg)
-{
-	(void)c;
-	struct mail_send *m = arg;
-	if (type != CURLINFO_HEADER_IN || len < 3 || (data[0] != '4' && data[0] != '5'))
-		return 0;
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len > ANSWER_MAX)
-		len = ANSWER_MAX;
-	size_t k = 0;
-	for (size_t i = 0; i < len; i++) /* printable ASCII only: it goes into JSON */
-		m->answer[k++] = (unsigned char)data[i] >= 0x20 && (unsigned char)data[i] < 0x7f
-					 ? data[i] : '?';
-	m->answer[k] = '\0';
-	return 0;
-}
-
 const char *mail_send_answer(const struct mail_send *m)
 {
-	return m ? m->answer : "";
+	return m ? m->answer.text : "";
 }
 
 int mail_send_permanent(CURLcode res, long smtp_code)
@@ -103,9 +81,8 @@ struct mail_send *mail_send_setup(CURL *c, const char *channel_config,
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->mime.len);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_mime);
 	curl_easy_setopt(c, CURLOPT_READDATA, m);
-	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, keep_answer);
-	curl_easy_setopt(c, CURLOPT_DEBUGDATA, m);
-	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	m->answer.proto = MAIL_SMTP;
+	mail_server_watch(c, &m->answer);
 	json_decref(cfg);
 	return m;
 fail:

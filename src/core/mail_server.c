@@ -97,3 +97,47 @@ int mail_server_setup(CURL *c, const json_t *channel_config, enum mail_proto p,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	return login(c, s, e);
 }
+
+/* An IMAP line "<tag> NO ..." or "<tag> BAD ...": where "NO"/"BAD" starts. */
+static const char *imap_refusal(const char *d, size_t len)
+{
+	const char *sp = memchr(d, ' ', len);
+	if (!sp || (size_t)(sp + 1 - d) >= len)
+		return NULL;
+	size_t rest = len - (size_t)(sp + 1 - d);
+	if ((rest >= 3 && memcmp(sp + 1, "NO ", 3) == 0) || (rest >= 4 && memcmp(sp + 1, "BAD ", 4) == 0))
+		return sp + 1;
+	return NULL;
+}
+
+static int watch(CURL *c, curl_infotype type, char *data, size_t len, void *arg)
+{
+	(void)c;
+	struct mail_answer *a = arg;
+	if (type != CURLINFO_HEADER_IN || len < 3)
+		return 0;
+	const char *from = data;
+	if (a->proto == MAIL_IMAP)
+		from = imap_refusal(data, len);
+	else if (data[0] != '4' && data[0] != '5')
+		from = NULL;
+	if (!from)
+		return 0;
+	len -= (size_t)(from - data);
+	while (len > 0 && (from[len - 1] == '\n' || from[len - 1] == '\r'))
+		len--;
+	if (len > MAIL_ANSWER_MAX)
+		len = MAIL_ANSWER_MAX;
+	for (size_t i = 0; i < len; i++) /* it goes into JSON and logs */
+		a->text[i] = (unsigned char)from[i] >= 0x20 && (unsigned char)from[i] < 0x7f ? from[i] : '?';
+	a->text[len] = '\0';
+	return 0;
+}
+
+void mail_server_watch(CURL *c, struct mail_answer *a)
+{
+	a->text[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, watch);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, a);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+}

@@ -38,4 +38,15 @@ int mail_server_url(const json_t *channel_config, enum mail_proto p, char *url,
 int mail_server_setup(CURL *c, const json_t *channel_config, enum mail_proto p,
 		      const char *path, struct err *e);
 
+/* The server's last refusal, as it worded it: an SMTP 4xx/5xx reply, an
+ * IMAP NO/BAD (without its tag), printable ASCII, "" when none. */
+#define MAIL_ANSWER_MAX 300
+struct mail_answer {
+	enum mail_proto proto;
+	char text[MAIL_ANSWER_MAX + 1];
+};
+/* Watch c's conversation for refusals into a (libcurl's debug callback;
+ * a must outlive c's transfers).  Clear a->text before each command. */
+void mail_server_watch(CURL *c, struct mail_answer *a);
+
 #endif

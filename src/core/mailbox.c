@@ -61,8 +61,8 @@ static int take(struct db *db, int64_t now, int64_t channel, int64_t account,
 	/* next_poll_at moves past the lease: a "poll now" (0) that arrives
 	 * while this poll runs is then still seen by mailbox_done. */
 	if (db_query(db, "UPDATE mailbox_state SET locked_until = $2 + $3, locked_by = $4, "
-			 "next_poll_at = $2 + $3 WHERE channel_id = $1 AND next_poll_at <= $2 AND "
-			 "(locked_until <= $2 OR locked_by = $5) RETURNING uidvalidity, last_uid, failures",
+			 "next_poll_at = $2 + $3 WHERE channel_id = $1 AND ((next_poll_at <= $2 AND "
+			 "locked_until <= $2) OR locked_by = $5) RETURNING uidvalidity, last_uid, failures",
 		     DB_ARGS(DB_INT(channel), DB_INT(now), DB_INT(MAILBOX_LEASE_MS), DB_TEXT(mine),
 			     DB_TEXT(stale)), &res, e) < 0)
 		return -1;
@@ -99,7 +99,9 @@ int mailbox_due(struct db *db, int64_t now, int max, struct mailbox **boxes, int
 		int64_t due = db_res_int(res, 3), locked = db_res_int(res, 4);
 		const char *by = db_res_text(res, 5);
 		int dead = locked > now && holder_dead(by);
-		if (!has_imap(cfg) || due > now || (locked > now && !dead)) {
+		/* A dead holder's poll was cut short: due now, whatever its
+		 * schedule said. */
+		if (!has_imap(cfg) || ((due > now || locked > now) && !dead)) {
 			json_decref(cfg);
 			continue;
 		}
@@ -158,12 +160,12 @@ int mailbox_progress(struct db *db, const struct mailbox *b, uint64_t uidvalidit
 			       DB_TEXT(mine)), e) < 0 ? -1 : 0;
 }
 
-int mailbox_done(struct db *db, const struct mailbox *b, const char *error,
+int mailbox_done(struct db *db, const struct mailbox *b, const char *error, int more,
 		 struct err *e)
 {
 	char mine[300];
 	me(mine, sizeof mine);
-	int64_t now = clock_now_ms(), delay = poll_ms(b->config);
+	int64_t now = clock_now_ms(), delay = more && !error ? 0 : poll_ms(b->config);
 	if (error) {
 		for (int64_t i = 0; i < b->failures && i < 20 && delay < MAILBOX_BACKOFF_MAX_MS; i++)
 			delay *= 2;

@@ -45,8 +45,9 @@ void mailbox_free_all(struct mailbox *boxes, int n);
 int mailbox_progress(struct db *db, const struct mailbox *b, uint64_t uidvalidity,
 		     uint64_t last_uid, struct err *e);
 /* The poll's end: ok (error NULL) or failed with error; schedules the next
- * and releases the lease. */
-int mailbox_done(struct db *db, const struct mailbox *b, const char *error,
+ * (at once when more is set: the poll stopped at its batch size) and
+ * releases the lease. */
+int mailbox_done(struct db *db, const struct mailbox *b, const char *error, int more,
 		 struct err *e);
 
 /* ---- the API's side ---- */
