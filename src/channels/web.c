@@ -2,17 +2,22 @@
  * web.c -- the website/app chat channel (C1, C2): the widget on the
  * company's pages, or a mobile app speaking the same protocol
  * (docs/widget-protocol.md).  Customers write through /widget/v1/...;
- * agents' replies reach them through the real-time hub, not the outbox.
+ * agents' replies reach them through the real-time hub, not the outbox --
+ * but a reply the visitor has not read after email_after_seconds is
+ * e-mailed through the mailbox email_channel_id (core/chat_mail).
  *
  * config: {"team_id": N, "greeting": "..." or {"zh-CN": "...", "en": ...},
  *          "color": "#1677ff", "prechat": [{"name", "label", "type",
- *          "required", "options"}]}.  "public_key" is set by Kefu when the
+ *          "required", "options"}], "email_channel_id": N,
+ *          "email_after_seconds": 0-86400 (default 120)}.  "public_key" is set by Kefu when the
  * channel is created and shown in config; sent back, it is ignored.
  */
 #include "channels.h"
 
 #include <ctype.h>
 #include <string.h>
+
+#include "../core/chat_mail.h"
 
 /* A string of 1..max bytes, or an object of such strings by language. */
 static int text_or_langs(const json_t *v, size_t max)
@@ -85,7 +90,8 @@ static int check_config(json_t *config, struct err *e)
 	json_t *v;
 	json_object_foreach(config, key, v) {
 		if (strcmp(key, "team_id") && strcmp(key, "greeting") && strcmp(key, "color") &&
-		    strcmp(key, "prechat")) {
+		    strcmp(key, "prechat") && strcmp(key, "email_channel_id") &&
+		    strcmp(key, "email_after_seconds")) {
 			ERR_INVALID(e, "unknown config key \"%.40s\" for a web channel", key);
 			return -1;
 		}
@@ -105,6 +111,18 @@ static int check_config(json_t *config, struct err *e)
 		ERR_INVALID(e, "color must be #rrggbb");
 		return -1;
 	}
+	json_t *box = json_object_get(config, "email_channel_id");
+	if (box && !json_is_null(box) && (!json_is_integer(box) || json_integer_value(box) <= 0)) {
+		ERR_INVALID(e, "email_channel_id must be the id of an e-mail channel");
+		return -1;
+	}
+	json_t *after = json_object_get(config, "email_after_seconds");
+	if (after && !json_is_null(after) &&
+	    (!json_is_integer(after) || json_integer_value(after) < 0 ||
+	     json_integer_value(after) > 86400)) {
+		ERR_INVALID(e, "email_after_seconds must be 0-86400");
+		return -1;
+	}
 	json_t *pre = json_object_get(config, "prechat");
 	return pre ? check_prechat(pre, e) : 0;
 }
@@ -112,5 +130,6 @@ static int check_config(json_t *config, struct err *e)
 const struct channel_driver channel_web_driver = {
 	.type = "web",
 	.check_config = check_config,
+	.reply_followup = chat_mail_queue,
 	.has_public_key = 1,
 };

@@ -30,6 +30,11 @@ struct channel_driver {
 	int (*reply_compose)(const struct scope *s, const json_t *config,
 			     int64_t channel_id, int64_t ticket_id,
 			     int64_t message_id, char **payload, struct err *e);
+	/* Anything else a public reply on this channel sets off, in the
+	 * reply's transaction (the chat channel: its e-mail copy).  NULL:
+	 * nothing. */
+	int (*reply_followup)(const struct scope *s, const json_t *config,
+			      int64_t ticket_id, int64_t message_id, struct err *e);
 	int has_inbound_token; /* accepts messages at /channels/{id}/inbound */
 	int has_public_key;    /* found by a public key (the chat widget's) */
 };

@@ -248,8 +248,11 @@ static void xfer_finish(struct db *db, struct xfer *x, CURLcode res)
 	struct buf err = BUF_INIT;
 	int permanent = 0;
 	if (it->gone) {
-		buf_puts(&err, "the webhook no longer exists");
+		buf_puts(&err, strcmp(it->kind, OUTBOX_WEBHOOK) == 0 ? "the webhook no longer exists"
+				: "the mailbox no longer exists or is inactive");
 		r.outcome = OUTBOX_FAILED;
+	} else if (it->already_read) {
+		r.outcome = OUTBOX_DELIVERED; /* nothing to send: see the note */
 	} else if (!x->h) {
 		buf_puts(&err, x->errbuf[0] ? x->errbuf : "the request could not be set up");
 	} else if (x->mail) {
@@ -266,7 +269,9 @@ static void xfer_finish(struct db *db, struct xfer *x, CURLcode res)
 		response_excerpt(x);
 		buf_printf(&err, "HTTP %ld%s%s", code, x->resp_len ? ": " : "", x->resp);
 	}
-	if (!err.data) {
+	if (it->already_read) {
+		buf_puts(&err, "not e-mailed: read in the chat");
+	} else if (!err.data) {
 		r.outcome = OUTBOX_DELIVERED;
 	} else if (!it->gone) {
 		if (it->attempt >= W.cfg.max_attempts || permanent) {
@@ -311,12 +316,12 @@ static int claim_and_start(struct db *db, int want, int *inflight)
 	for (int i = 0; i < n; i++) {
 		struct xfer *x = xcalloc(1, sizeof *x);
 		x->it = items[i]; /* takes over the strings */
-		if (!x->it.gone)
+		if (!x->it.gone && !x->it.already_read)
 			xfer_start(x);
 		if (x->h)
 			(*inflight)++;
 		else
-			xfer_finish(db, x, CURLE_OK); /* gone, or set-up failed */
+			xfer_finish(db, x, CURLE_OK); /* gone, read, or set-up failed */
 	}
 	free(items);
 	return n;

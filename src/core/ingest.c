@@ -101,19 +101,26 @@ static int learn_identities(const struct scope *s, const struct inbound_msg *m,
 			DB_ARGS(DB_INT(customer), DB_INT(clock_now_ms())), e) < 0 ? -1 : 0;
 }
 
-/* The open ticket of the conversation (following merges), or 0. */
+/* The open ticket of the conversation, or the ticket the channel named
+ * (following merges), or 0. */
 static int find_thread(const struct scope *s, const struct inbound_msg *m,
 		       int64_t *ticket, int64_t *closed, struct err *e)
 {
 	*ticket = *closed = 0;
-	if (!m->thread_key)
+	if (!m->thread_key && !m->ticket_id)
 		return 0;
 	struct db_res *res = NULL;
-	if (db_sq(s, "SELECT COALESCE(t.merged_into, t.id), t2.status_category FROM tickets t "
-		     "JOIN tickets t2 ON t2.id = COALESCE(t.merged_into, t.id) WHERE "
-		     "t.account_id = $1 AND t.channel_id = $2 AND t.thread_key = $3 "
-		     "ORDER BY t.id DESC LIMIT 1",
-		  DB_ARGS(DB_INT(m->channel_id), DB_TEXT(m->thread_key)), &res, e) < 0)
+	int rc = m->ticket_id
+		? db_sq(s, "SELECT COALESCE(t.merged_into, t.id), t2.status_category FROM "
+			   "tickets t JOIN tickets t2 ON t2.id = COALESCE(t.merged_into, t.id) "
+			   "WHERE t.account_id = $1 AND t.id = $2", DB_ARGS(DB_INT(m->ticket_id)),
+			&res, e)
+		: db_sq(s, "SELECT COALESCE(t.merged_into, t.id), t2.status_category FROM "
+			   "tickets t JOIN tickets t2 ON t2.id = COALESCE(t.merged_into, t.id) "
+			   "WHERE t.account_id = $1 AND t.channel_id = $2 AND t.thread_key = $3 "
+			   "ORDER BY t.id DESC LIMIT 1",
+			DB_ARGS(DB_INT(m->channel_id), DB_TEXT(m->thread_key)), &res, e);
+	if (rc < 0)
 		return -1;
 	if (res && db_res_next(res)) {
 		int64_t id = db_res_int(res, 0);

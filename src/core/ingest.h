@@ -31,6 +31,9 @@ struct inbound_msg {
 	const char *channel_type;
 	const char *external_id; /* required: the channel's id of this message */
 	const char *thread_key;  /* the channel's conversation id, or NULL */
+	int64_t ticket_id;       /* a ticket (of any channel) the channel found
+				  * this message answers, or 0: then the
+				  * thread_key decides */
 	struct ingest_identity ids[INGEST_MAX_IDENTITIES]; /* most specific first */
 	int nids;
 	const char *name;        /* sender's display name, for a new profile */

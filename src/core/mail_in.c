@@ -28,6 +28,7 @@ struct mail {
 	char root[300];         /* the conversation's root id */
 	const char *thread_key; /* root, or an existing ticket's key */
 	char *key_owned;
+	int64_t other_ticket;   /* it answers a ticket of another channel */
 	json_t *att_ids;
 	struct { const char *cid; int64_t id; } *cids;
 	int ncids;
@@ -109,13 +110,17 @@ static int set_key(const struct scope *s, int64_t ticket, const char *key, struc
 			DB_ARGS(DB_INT(ticket), DB_TEXT(key)), e) < 0 ? -1 : 0;
 }
 
-/* The thread of ticket (a row: id, thread_key, channel_id) when it is on
- * this channel: its key, given one (the root) when it has none.  1 used,
- * 0 not on this channel, -1 error. */
+/* The thread of ticket (a row: id, thread_key, channel_id): on this
+ * channel its key, given one (the root) when it has none; on another
+ * channel the ticket itself.  1 used, -1 error. */
 static int adopt(const struct scope *s, struct mail *ml, struct db_res *res, struct err *e)
 {
-	if (db_res_int(res, 2) != ml->channel_id)
-		return 0;
+	if (db_res_isnull(res, 2) || db_res_int(res, 2) != ml->channel_id) {
+		/* e.g. a chat reply e-mailed to the visitor, answered by mail:
+		 * the answer joins that ticket. */
+		ml->other_ticket = db_res_int(res, 0);
+		return 1;
+	}
 	if (db_res_isnull(res, 1)) {
 		if (set_key(s, db_res_int(res, 0), ml->root, e) < 0)
 			return -1;
@@ -127,7 +132,10 @@ static int adopt(const struct scope *s, struct mail *ml, struct db_res *res, str
 	return 1;
 }
 
-/* A stored message of the account's e-mail channels with this id. */
+/* A stored message with this id: mail of the account's e-mail channels,
+ * or a reply of ours (agents' messages carry an id only when they were
+ * e-mailed, from any channel's ticket).  Other channels' ids are theirs,
+ * not Message-IDs. */
 static int by_message(const struct scope *s, struct mail *ml, const char *id, struct err *e)
 {
 	char key[300];
@@ -135,8 +143,8 @@ static int by_message(const struct scope *s, struct mail *ml, const char *id, st
 	struct db_res *res = NULL;
 	if (db_sq(s, "SELECT t.id, t.thread_key, t.channel_id FROM messages m JOIN tickets t "
 		     "ON t.id = m.ticket_id WHERE m.account_id = $1 AND m.external_id = $2 AND "
-		     "m.channel_id IN (SELECT id FROM channels WHERE account_id = $1 AND "
-		     "type = 'email') ORDER BY m.id DESC LIMIT 1",
+		     "(m.author_kind = 'agent' OR m.channel_id IN (SELECT id FROM channels WHERE "
+		     "account_id = $1 AND type = 'email')) ORDER BY m.id DESC LIMIT 1",
 		  DB_ARGS(DB_TEXT(key)), &res, e) < 0)
 		return -1;
 	int rc = res && db_res_next(res) ? adopt(s, ml, res, e) : 0;
@@ -455,6 +463,7 @@ static int ingest(const struct scope *s, struct mail *ml, const char *blob_root,
 	struct inbound_msg in = {
 		.channel_id = ml->channel_id, .channel_type = "email",
 		.external_id = ml->external_id, .thread_key = ml->thread_key,
+		.ticket_id = ml->other_ticket,
 		.ids = {{"email", ml->sender}}, .nids = 1,
 		.name = ml->m.from.addr && ml->m.from.name && ml->m.from.name[0]
 			? ml->m.from.name : NULL,

@@ -30,9 +30,9 @@ static void draft_free(struct draft *d)
 }
 
 /* Subject, number and the customer's address (primary, else their first
- * e-mail identity). */
-static int ticket_facts(const struct scope *s, int64_t ticket, struct draft *d,
-			struct err *e)
+ * e-mail identity; to when given). */
+static int ticket_facts(const struct scope *s, int64_t ticket, const char *to_given,
+			struct draft *d, struct err *e)
 {
 	struct db_res *res = NULL;
 	if (db_sq(s, "SELECT t.subject, t.number, c.name, COALESCE(c.email, (SELECT "
@@ -48,6 +48,7 @@ static int ticket_facts(const struct scope *s, int64_t ticket, struct draft *d,
 		d->number = db_res_int(res, 1);
 		const char *name = db_res_text(res, 2), *to = db_res_text(res, 3);
 		d->to_name = xstrdup(name ? name : "");
+		to = to_given ? to_given : to;
 		d->to = to && to[0] ? xstrdup(to) : NULL;
 	}
 	db_res_free(res);
@@ -179,7 +180,13 @@ int mail_out_prepare(const struct scope *s, const json_t *config, int64_t channe
 		     int64_t ticket_id, int64_t message_id, char **payload,
 		     struct err *e)
 {
-	(void)channel_id;
+	return mail_out_compose(s, config, channel_id, ticket_id, message_id, NULL, payload, e);
+}
+
+int mail_out_compose(const struct scope *s, const json_t *config, int64_t mailbox_id,
+		     int64_t ticket_id, int64_t message_id, const char *to,
+		     char **payload, struct err *e)
+{
 	const char *from = json_string_value(json_object_get(config, "address"));
 	const char *name = json_string_value(json_object_get(config, "name"));
 	const char *sig = json_string_value(json_object_get(config, "signature"));
@@ -191,7 +198,7 @@ int mail_out_prepare(const struct scope *s, const json_t *config, int64_t channe
 		ERR_CONFLICT(e, "the mailbox has no address");
 		return -1;
 	}
-	if (ticket_facts(s, ticket_id, &d, e) < 0 || thread_ids(s, ticket_id, message_id, &d, e) < 0)
+	if (ticket_facts(s, ticket_id, to, &d, e) < 0 || thread_ids(s, ticket_id, message_id, &d, e) < 0)
 		goto out;
 	id = new_message_id(from, d.number, message_id);
 	doc = json_pack("{ss s{ss ss} s{ss ss} ss ss sO sI}", "event", "message.created",
@@ -202,6 +209,7 @@ int mail_out_prepare(const struct scope *s, const json_t *config, int64_t channe
 	json_object_set_new(doc, "subject", json_string(subj));
 	free(subj);
 	json_object_set_new(doc, "in_reply_to", d.in_reply_to ? json_string(d.in_reply_to) : json_null());
+	json_object_set_new(doc, "mailbox_id", json_integer(mailbox_id));
 	if (bodies(s, message_id, sig, doc, e) < 0 || attachments(s, message_id, doc, e) < 0)
 		goto out;
 	if (db_sexec(s, "UPDATE messages SET external_id = $3 WHERE account_id = $1 AND id = $2",

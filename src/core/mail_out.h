@@ -34,6 +34,12 @@
 int mail_out_prepare(const struct scope *s, const json_t *config, int64_t channel_id,
 		     int64_t ticket_id, int64_t message_id, char **payload,
 		     struct err *e);
+/* The same, sent by mailbox mailbox_id (config: its config) to the
+ * address to (NULL: the customer's).  The payload names the mailbox
+ * ("mailbox_id"). */
+int mail_out_compose(const struct scope *s, const json_t *config, int64_t mailbox_id,
+		     int64_t ticket_id, int64_t message_id, const char *to,
+		     char **payload, struct err *e);
 
 /* The envelope and bytes of a prepared payload: sender and recipients
  * (caller frees with mail_out_envelope_free) and the message, CRLF lines,

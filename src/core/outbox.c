@@ -45,6 +45,13 @@ int outbox_enqueue(const struct scope *s, const char *kind, int64_t ref_id,
 		   const char *url, const char *payload_json, int64_t *id,
 		   struct err *e)
 {
+	return outbox_enqueue_at(s, kind, ref_id, url, payload_json, clock_now_ms(), id, e);
+}
+
+int outbox_enqueue_at(const struct scope *s, const char *kind, int64_t ref_id,
+		      const char *url, const char *payload_json, int64_t due_ms,
+		      int64_t *id, struct err *e)
+{
 	if (!db_in_tx(s->db)) {
 		ERR_INTERNAL(e, "outbox item outside a transaction");
 		return -1;
@@ -64,10 +71,10 @@ int outbox_enqueue(const struct scope *s, const char *kind, int64_t ref_id,
 	json_decref(check);
 	if (db_sq_int(s,
 		      "INSERT INTO outbox (account_id, kind, ref_id, url, payload, "
-		      "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) "
+		      "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
 		      "RETURNING id",
 		      DB_ARGS(DB_TEXT(kind), DB_INT(ref_id), DB_TEXT(url),
-			      DB_TEXT(payload_json), DB_INT(clock_now_ms())),
+			      DB_TEXT(payload_json), DB_INT(due_ms), DB_INT(clock_now_ms())),
 		      id, e) < 0)
 		return -1;
 	queued_work = 1;
@@ -297,10 +304,40 @@ static void item_event(struct outbox_item *it)
 	json_decref(p);
 }
 
+/* A chat e-mail: the mailbox named in the payload sends it, unless the
+ * visitor has read the message in the chat by now. */
+static int item_chat_email(struct db *db, struct outbox_item *it, struct err *e)
+{
+	struct scope s = {db, it->account_id};
+	json_t *p = json_loads(it->payload, 0, NULL);
+	int64_t mailbox = json_integer_value(json_object_get(p, "mailbox_id"));
+	json_decref(p);
+	int64_t read = 0;
+	if (db_sq_int(&s, "SELECT COALESCE(t.customer_read_id, 0) FROM messages m JOIN tickets t "
+			  "ON t.account_id = m.account_id AND t.id = m.ticket_id WHERE "
+			  "m.account_id = $1 AND m.id = $2", DB_ARGS(DB_INT(it->ref_id)), &read, e) < 0)
+		return -1;
+	it->already_read = read >= it->ref_id;
+	struct db_res *res = NULL;
+	if (db_sq(&s, "SELECT type, config FROM channels WHERE account_id = $1 AND id = $2 "
+		      "AND active = 1", DB_ARGS(DB_INT(mailbox)), &res, e) < 0)
+		return -1;
+	if (res && db_res_next(res)) {
+		it->channel_type = xstrdup(db_res_text(res, 0));
+		it->channel_config = xstrdup(db_res_text(res, 1));
+	} else {
+		it->gone = 1;
+	}
+	db_res_free(res);
+	return 0;
+}
+
 /* The signing key: the webhook's secret, or the secret of the channel the
  * replied-to message belongs to (and that channel's type and config). */
 static int item_secret(struct db *db, struct outbox_item *it, struct err *e)
 {
+	if (strcmp(it->kind, OUTBOX_CHAT_EMAIL) == 0)
+		return item_chat_email(db, it, e);
 	struct scope s = {db, it->account_id};
 	struct db_res *res = NULL;
 	int webhook = strcmp(it->kind, OUTBOX_WEBHOOK) == 0;

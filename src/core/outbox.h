@@ -28,6 +28,10 @@
 /* Kinds of item; ref_id is a messages.id or a webhooks.id. */
 #define OUTBOX_CHANNEL_REPLY "channel_reply"
 #define OUTBOX_WEBHOOK "webhook"
+/* A chat reply e-mailed to a visitor who has not read it in the chat
+ * (core/chat_mail); ref_id is the message, the payload core/mail_out's
+ * document naming the mailbox that sends it. */
+#define OUTBOX_CHAT_EMAIL "chat_email"
 
 /* Queue one item: POST payload_json (a JSON document, sent as is) to url.
  * Must run inside the caller's transaction (refused otherwise), so the
@@ -38,6 +42,10 @@
 int outbox_enqueue(const struct scope *s, const char *kind, int64_t ref_id,
 		   const char *url, const char *payload_json, int64_t *id,
 		   struct err *e);
+/* As outbox_enqueue, due at due_ms instead of at once. */
+int outbox_enqueue_at(const struct scope *s, const char *kind, int64_t ref_id,
+		      const char *url, const char *payload_json, int64_t due_ms,
+		      int64_t *id, struct err *e);
 /* Replace the payload of a pending item queued in this transaction (the
  * webhook envelope carries its own delivery id, known only after the
  * insert). */
@@ -85,7 +93,10 @@ struct outbox_item {
 	/* channel_reply: the message's channel as it is now (type, config
 	 * JSON), so a reply mail goes out with the current SMTP settings. */
 	char *channel_type, *channel_config;
-	int gone;     /* the webhook it belongs to no longer exists */
+	/* chat_email: the visitor read the message in the chat meanwhile:
+	 * nothing is sent, the item is done. */
+	int already_read;
+	int gone;     /* the webhook (chat_email: the mailbox) no longer exists */
 };
 
 /* Lease up to max due items (pending, next_attempt_at <= now, lease

@@ -109,6 +109,8 @@ int reply_post(const struct scope *s, const struct ticket_actor *a,
 		rc = -1;
 	if (rc == 0 && outbound && !composed)
 		rc = queue_delivery(s, &o, m->ticket_id, *message_id, msg, e);
+	if (rc == 0 && !m->internal && o.driver && o.driver->reply_followup)
+		rc = o.driver->reply_followup(s, o.config, m->ticket_id, *message_id, e);
 	if (rc == 0)
 		rc = ticket_on_message(s, a, m->ticket_id, "agent", m->internal, e) < 0 ||
 		     ticket_search_index(s, m->ticket_id, e) < 0 ? -1 : 0;

@@ -492,3 +492,82 @@ test('a reply to an address the SMTP server refuses fails once, with the server\
   assert.equal(again.delivery_status, 'failed');
   assert.equal(again.delivery_error, failed.delivery_error);
 });
+
+// ---- Chat replies by e-mail --------------------------------------------
+
+// The widget's own calls, as a page or an app makes them.
+async function widget(method, p, { token, body } = {}) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(srv.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+// A visitor who gave CUSTOMER's address in the chat form writes; an agent
+// answers.  Resolves to {token, ticketId, reply}.
+async function chatAndAnswer(words) {
+  const s = await widget('POST', '/widget/v1/sessions',
+    { body: { key: srv.widgetKey, lang: 'zh-CN', fields: { name: CUSTOMER_NAME, email: CUSTOMER } } });
+  assert.equal(s.status, 200, JSON.stringify(s.body));
+  const said = await widget('POST', '/widget/v1/messages', { token: s.body.token, body: { text: words, client_id: messageId() } });
+  assert.ok(said.status === 200 || said.status === 201, JSON.stringify(said.body));
+  const ticketId = said.body.conversation.ticket_id;
+  const reply = await admin.post(`/api/v1/tickets/${ticketId}/messages`, { text: `回复：${words}` });
+  assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  return { token: s.body.token, ticketId, reply: reply.body };
+}
+
+// The outbox row of a reply's e-mail copy: {status, note}.
+function chatEmail(msgId) {
+  const row = srv.sql(`SELECT o.status || '|' || COALESCE((SELECT a.error FROM outbox_attempts a WHERE a.outbox_id = o.id ORDER BY a.id DESC LIMIT 1), '') FROM outbox o WHERE o.kind = 'chat_email' AND o.ref_id = ${msgId}`);
+  if (!row) return null;
+  const [status, note] = row.split('|');
+  return { status, note };
+}
+
+test('a chat reply the visitor has not read is e-mailed; the answer by mail lands on the chat ticket', async () => {
+  const web = (await admin.get('/api/v1/channels')).body.items.find((c) => c.type === 'web');
+  const full = (await admin.get(`/api/v1/channels/${web.id}`)).body;
+  const config = { ...full.config, email_channel_id: ch.id, email_after_seconds: 1 };
+  delete config.public_key;
+  assertError(await admin.patch(`/api/v1/channels/${web.id}`, { config: { ...config, email_after_seconds: -1 } }), 400, 'invalid');
+  assert.equal((await admin.patch(`/api/v1/channels/${web.id}`, { config })).status, 200);
+
+  // Not read: after a second the copy goes out through the mailbox.
+  const unread = await chatAndAnswer('在线客服：保温杯什么时候发货？');
+  await eventually(async () => { const o = chatEmail(unread.reply.id); return o && o.status === 'delivered' && o; },
+    DELIVERY_MS, 'the chat reply to be e-mailed');
+  const sentId = (await messages(unread.ticketId)).find((m) => m.id === unread.reply.id).external_id;
+  assert.ok(sentId, 'the reply got a Message-ID');
+  const raw = await fetchMail(CUSTOMER, `<${sentId}>`);
+  const sent = parseMime(raw);
+  const number = (await admin.get(`/api/v1/tickets/${unread.ticketId}`)).body.number;
+  assert.ok(decodeWords(sent.get('Subject')).endsWith(`[#${number}]`), sent.get('Subject'));
+  assert.equal(parseAddresses(sent.get('From'))[0].address, SUPPORT);
+  assert.deepEqual(parseAddresses(sent.get('To')).map((a) => a.address), [CUSTOMER]);
+
+  // The visitor answers by mail: it joins the chat ticket.
+  const answerId = messageId();
+  await sendAs(CUSTOMER, SUPPORT, buildMessage({
+    from: CUSTOMER, fromName: CUSTOMER_NAME, to: SUPPORT, subject: 'Re: chat', text: '下周一可以吗？',
+    messageId: answerId, inReplyTo: `<${sentId}>`,
+  }));
+  await waitForMail(SUPPORT, answerId);
+  await requestPoll(ch);
+  await eventually(async () => (await messages(unread.ticketId)).some((m) => m.external_id === bare(answerId)),
+    POLL_MS, 'the answer on the chat ticket');
+
+  // Read in the chat before the delay is over: nothing is e-mailed.
+  config.email_after_seconds = 5;
+  assert.equal((await admin.patch(`/api/v1/channels/${web.id}`, { config })).status, 200);
+  const read = await chatAndAnswer('在线客服：可以开发票吗？');
+  assert.equal((await widget('POST', '/widget/v1/read', { token: read.token, body: { message_id: read.reply.id } })).status, 204);
+  const done = await eventually(async () => { const o = chatEmail(read.reply.id); return o && o.status === 'delivered' && o; },
+    DELIVERY_MS, 'the read reply to be settled');
+  assert.match(done.note, /read in the chat/);
+  const notSent = (await messages(read.ticketId)).find((m) => m.id === read.reply.id).external_id;
+  await withImap(CUSTOMER, async (imap) => {
+    assert.deepEqual(await imap.uidSearch(`HEADER Message-ID "${notSent}"`), []);
+  });
+});
