@@ -41,6 +41,10 @@ static json_t *me_json(struct req *r, const struct principal *who,
 	json_t *u = user_get(&s, who->user_id, e);
 	if (!u)
 		return NULL;
+	if (user_settings_add(&s, who->user_id, u, e) < 0) {
+		json_decref(u);
+		return NULL;
+	}
 	json_t *acct = account_get(&s, e);
 	if (!acct) {
 		json_decref(u);
@@ -124,12 +128,21 @@ static void api_me_update(struct req *r)
 	json_t *body = req_json(r);
 	if (!body)
 		return;
-	static const char *const keys[] = {"name", NULL};
+	static const char *const keys[] = {"name", "locale", "preferences", NULL};
 	struct user_input in = {.active = -1};
 	struct err e = {0};
 	struct actx *c = api_ctx(r);
+	json_t *loc = json_object_get(body, "locale"), *prefs = json_object_get(body, "preferences");
+	const char *locale = json_is_null(loc) ? "" : json_string_value(loc);
+	if (loc && !json_is_null(loc) && !json_is_string(loc)) {
+		ERR_INVALID(&e, "locale must be a string or null");
+		api_fail(r, &e);
+		json_decref(body);
+		return;
+	}
 	if (in_keys(body, keys, &e) < 0 || in_str(body, "name", 0, &in.name, &e) < 0 ||
-	    api_begin(r) < 0 || user_update(&c->s, c->who.user_id, &in, &e) < 0) {
+	    api_begin(r) < 0 || user_update(&c->s, c->who.user_id, &in, &e) < 0 ||
+	    ((loc || prefs) && user_settings_set(&c->s, c->who.user_id, locale, prefs, &e) < 0)) {
 		json_decref(body);
 		if (e.status)
 			api_fail(r, &e);

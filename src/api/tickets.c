@@ -10,6 +10,7 @@
 #include "../core/customer.h"
 #include "../core/message.h"
 #include "../core/ticket_search.h"
+#include "../util/clock.h"
 #include "input.h"
 #include "ticket_common.h"
 
@@ -143,6 +144,26 @@ static void tickets_counts(struct req *r)
 		api_fail(r, &e);
 	else
 		reply_json(r, 200, c);
+}
+
+/* GET /api/v1/tickets/overview?since=<ms or ISO time>: the home
+ * dashboard's figures; "today" starts at since (default: 24 h ago). */
+static void tickets_overview(struct req *r)
+{
+	struct err e = {0};
+	char *since_q = req_query(r, "since");
+	int64_t since = clock_now_ms() - 24 * 3600 * 1000LL;
+	if (since_q && parse_time(since_q, &since) < 0) {
+		free(since_q);
+		reply_error(r, 400, "invalid", "since must be milliseconds or an ISO 8601 time");
+		return;
+	}
+	free(since_q);
+	json_t *o = ticket_overview(api_scope(r), &api_ctx(r)->who, since, &e);
+	if (!o)
+		api_fail(r, &e);
+	else
+		reply_json(r, 200, o);
 }
 
 static void tickets_get(struct req *r)
@@ -362,6 +383,7 @@ const struct route api_ticket_routes[] = {
 	{HTTP_GET, "/api/v1/tickets", tickets_list, "tickets.read", 0},
 	{HTTP_POST, "/api/v1/tickets", tickets_create, "tickets.write", 0},
 	{HTTP_GET, "/api/v1/tickets/counts", tickets_counts, "tickets.read", 0},
+	{HTTP_GET, "/api/v1/tickets/overview", tickets_overview, "tickets.read", 0},
 	{HTTP_GET, "/api/v1/tickets/{id}", tickets_get, "tickets.read", 0},
 	{HTTP_PATCH, "/api/v1/tickets/{id}", tickets_update, "tickets.write", 0},
 };

@@ -100,6 +100,12 @@ int ticket_list(const struct scope *s, const struct principal *p,
 /* Open tickets per view: {"mine":N,"unassigned":N,"my_teams":N,"all":N} */
 json_t *ticket_counts(const struct scope *s, const struct principal *p,
 		      struct err *e);
+/* The home dashboard's figures, in p's scope: {"mine_new", "mine_open",
+ * "mine_pending", "unassigned", "urgent" (open ones), "open",
+ * "created_today", "created_today_by_channel": {"email": N, ...}}; "today"
+ * is since `since` (ms; the caller's local midnight). */
+json_t *ticket_overview(const struct scope *s, const struct principal *p, int64_t since,
+			struct err *e);
 
 /* Between saved changes (ticket_live.c): events for the consoles and, on a
  * chat ticket, the customer's widget.  Run inside the caller's transaction.

@@ -165,6 +165,19 @@ int ticket_list(const struct scope *s, const struct principal *p,
 	return rc;
 }
 
+/* How many tickets f selects (merged ones left out, in p's scope). */
+static int count(const struct scope *s, const struct principal *p,
+		 const struct ticket_filter *f, int64_t *n, struct err *e)
+{
+	struct sqlb b;
+	sqlb_init(&b, 2);
+	sqlb_add(&b, "SELECT COUNT(*) FROM tickets t JOIN customers c ON c.id = t.customer_id");
+	*n = 0;
+	int rc = build_where(s, &b, p, f, e) < 0 ? -1 : db_sq_int(s, b.sql.data, b.v, b.n, n, e);
+	sqlb_free(&b);
+	return rc < 0 ? -1 : 0;
+}
+
 json_t *ticket_counts(const struct scope *s, const struct principal *p,
 		      struct err *e)
 {
@@ -172,19 +185,69 @@ json_t *ticket_counts(const struct scope *s, const struct principal *p,
 	json_t *o = json_object();
 	for (int i = 0; i < 4; i++) {
 		struct ticket_filter f = {.view = views[i], .open_only = 1};
-		struct sqlb b;
-		sqlb_init(&b, 2);
-		sqlb_add(&b, "SELECT COUNT(*) FROM tickets t JOIN customers c ON c.id = t.customer_id");
-		int64_t n = 0;
-		int rc = build_where(s, &b, p, &f, e) < 0 ? -1
-			 : db_sq_int(s, b.sql.data, b.v, b.n, &n, e);
-		sqlb_free(&b);
-		if (rc < 0) {
+		int64_t n;
+		if (count(s, p, &f, &n, e) < 0) {
 			json_decref(o);
 			return NULL;
 		}
 		json_object_set_new(o, views[i], json_integer(n));
 	}
+	return o;
+}
+
+/* Tickets created since `since`, by the channel type they came from. */
+static json_t *by_channel(const struct scope *s, const struct principal *p, int64_t since,
+			  struct err *e)
+{
+	struct ticket_filter f = {.view = "all", .created_from = since};
+	struct sqlb b;
+	sqlb_init(&b, 2);
+	sqlb_add(&b, "SELECT t.origin, COUNT(*) FROM tickets t JOIN customers c ON c.id = t.customer_id");
+	struct db_res *res = NULL;
+	int rc = build_where(s, &b, p, &f, e);
+	if (rc == 0) {
+		sqlb_add(&b, " GROUP BY t.origin ORDER BY t.origin");
+		rc = db_sq(s, b.sql.data, b.v, b.n, &res, e);
+	}
+	json_t *o = rc == 0 ? json_object() : NULL;
+	while (o && res && db_res_next(res))
+		json_object_set_new(o, db_res_text(res, 0), json_integer(db_res_int(res, 1)));
+	if (o && db_res_error(res, e) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	db_res_free(res);
+	sqlb_free(&b);
+	return o;
+}
+
+json_t *ticket_overview(const struct scope *s, const struct principal *p, int64_t since,
+			struct err *e)
+{
+	struct { const char *key; struct ticket_filter f; } q[] = {
+		{"mine_open", {.view = "mine", .status = "open"}},
+		{"mine_new", {.view = "mine", .status = "new"}},
+		{"mine_pending", {.view = "mine", .status = "pending"}},
+		{"unassigned", {.view = "unassigned", .open_only = 1}},
+		{"urgent", {.view = "all", .priority = "urgent", .open_only = 1}},
+		{"open", {.view = "all", .open_only = 1}},
+		{"created_today", {.view = "all", .created_from = since}},
+	};
+	json_t *o = json_object();
+	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+		int64_t n;
+		if (count(s, p, &q[i].f, &n, e) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, q[i].key, json_integer(n));
+	}
+	json_t *ch = by_channel(s, p, since, e);
+	if (!ch) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "created_today_by_channel", ch);
 	return o;
 }
 

@@ -211,3 +211,48 @@ int user_list(const struct scope *s, int64_t after, int limit, json_t *items,
 	json_decref(page);
 	return rc;
 }
+
+int user_settings_set(const struct scope *s, int64_t id, const char *locale,
+		      const json_t *preferences, struct err *e)
+{
+	if (locale && locale[0] && strcmp(locale, "zh-CN") && strcmp(locale, "zh-TW") &&
+	    strcmp(locale, "en")) {
+		ERR_INVALID(e, "locale must be zh-CN, zh-TW, en or null");
+		return -1;
+	}
+	char *prefs = NULL;
+	if (preferences) {
+		prefs = json_is_object(preferences) ? json_dumps(preferences, JSON_COMPACT) : NULL;
+		if (!prefs || strlen(prefs) > USER_PREFS_MAX) {
+			free(prefs);
+			ERR_INVALID(e, "preferences must be an object of at most %d bytes",
+				    USER_PREFS_MAX);
+			return -1;
+		}
+	}
+	int64_t n = db_sexec(s, "UPDATE users SET locale = CASE WHEN CAST($3 AS TEXT) IS NULL "
+				"THEN locale WHEN $3 = '' THEN NULL ELSE $3 END, preferences = "
+				"COALESCE(CAST($4 AS TEXT), preferences), updated_at = $5 WHERE "
+				"account_id = $1 AND id = $2",
+			     DB_ARGS(DB_INT(id), DB_TEXT(locale), DB_TEXT(prefs),
+				     DB_INT(clock_now_ms())), e);
+	free(prefs);
+	return n < 0 ? -1 : 0;
+}
+
+int user_settings_add(const struct scope *s, int64_t id, json_t *u, struct err *e)
+{
+	struct db_res *res = NULL;
+	if (db_sq(s, "SELECT locale, preferences FROM users WHERE account_id = $1 AND id = $2",
+		  DB_ARGS(DB_INT(id)), &res, e) < 0)
+		return -1;
+	if (res && db_res_next(res)) {
+		const char *l = db_res_text(res, 0);
+		json_t *p = json_loads(db_res_text(res, 1), 0, NULL);
+		json_object_set_new(u, "locale", l ? json_string(l) : json_null());
+		json_object_set_new(u, "preferences", json_is_object(p) ? json_incref(p) : json_object());
+		json_decref(p);
+	}
+	db_res_free(res);
+	return 0;
+}

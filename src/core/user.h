@@ -32,6 +32,16 @@ int user_create(const struct scope *s, const struct user_input *in,
 int user_update(const struct scope *s, int64_t id, const struct user_input *in,
 		struct err *e);
 json_t *user_get(const struct scope *s, int64_t id, struct err *e);
+
+/* The console settings of a user, kept per user (migration 0006):
+ * "locale" ("zh-CN", "zh-TW", "en" or null) and "preferences" (a JSON
+ * object of at most USER_PREFS_MAX bytes, stored as sent).  NULL arguments
+ * leave a setting unchanged; locale "" clears it. */
+#define USER_PREFS_MAX 16384
+int user_settings_set(const struct scope *s, int64_t id, const char *locale,
+		      const json_t *preferences, struct err *e);
+/* Adds "locale" and "preferences" to the user object u. */
+int user_settings_add(const struct scope *s, int64_t id, json_t *u, struct err *e);
 /* Page of users ordered by id, after cursor `after`; *next = last id or 0. */
 int user_list(const struct scope *s, int64_t after, int limit, json_t *items,
 	      int64_t *next, struct err *e);
