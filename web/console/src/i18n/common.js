@@ -1,0 +1,40 @@
+// i18n/common.js -- words every part of the console uses: ticket statuses
+// and priorities, channel names, presence, generic actions and errors.
+export default {
+  'zh-CN': {
+    status: { new: '新建', open: '处理中', pending: '待回复', resolved: '已解决', closed: '已关闭' },
+    priority: { low: '低', normal: '普通', high: '高', urgent: '紧急' },
+    channel: { email: '邮件', chat: '在线聊天', web: '在线聊天', api: 'API', phone: '电话', wechat: '微信', weibo: '微博', telegram: 'Telegram', sms: '短信' },
+    presence: { online: '在线', away: '离开', offline: '离线' },
+    action: { save: '保存', cancel: '取消', confirm: '确定', close: '关闭', retry: '重试', search: '搜索', more: '更多', back: '返回' },
+    error: { network: '网络连接失败，请稍后重试。', unknown: '出错了，请重试。', forbidden: '没有权限执行此操作。', not_found: '找不到该内容。' },
+    loading: '加载中…',
+    empty: '暂无数据',
+    unassigned: '未分配',
+    none: '无',
+  },
+  'zh-TW': {
+    status: { new: '新建', open: '處理中', pending: '待回覆', resolved: '已解決', closed: '已關閉' },
+    priority: { low: '低', normal: '普通', high: '高', urgent: '緊急' },
+    channel: { email: '郵件', chat: '線上聊天', web: '線上聊天', api: 'API', phone: '電話', wechat: '微信', weibo: '微博', telegram: 'Telegram', sms: '簡訊' },
+    presence: { online: '在線', away: '離開', offline: '離線' },
+    action: { save: '儲存', cancel: '取消', confirm: '確定', close: '關閉', retry: '重試', search: '搜尋', more: '更多', back: '返回' },
+    error: { network: '網路連線失敗，請稍後重試。', unknown: '出錯了，請重試。', forbidden: '沒有權限執行此操作。', not_found: '找不到該內容。' },
+    loading: '載入中…',
+    empty: '暫無資料',
+    unassigned: '未指派',
+    none: '無',
+  },
+  en: {
+    status: { new: 'New', open: 'Open', pending: 'Pending', resolved: 'Resolved', closed: 'Closed' },
+    priority: { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' },
+    channel: { email: 'Email', chat: 'Chat', web: 'Chat', api: 'API', phone: 'Phone', wechat: 'WeChat', weibo: 'Weibo', telegram: 'Telegram', sms: 'SMS' },
+    presence: { online: 'Online', away: 'Away', offline: 'Offline' },
+    action: { save: 'Save', cancel: 'Cancel', confirm: 'OK', close: 'Close', retry: 'Retry', search: 'Search', more: 'More', back: 'Back' },
+    error: { network: 'Cannot reach the server. Try again shortly.', unknown: 'Something went wrong. Try again.', forbidden: 'You are not allowed to do that.', not_found: 'Not found.' },
+    loading: 'Loading…',
+    empty: 'Nothing here',
+    unassigned: 'Unassigned',
+    none: 'None',
+  },
+};
