@@ -3,22 +3,26 @@
 // chat widget) build into the same directory, so this build never empties
 // it (the root `npm run build` cleans first).
 import { fileURLToPath } from 'node:url';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 
 // Every script and style sheet also as NAME.gz beside it: `kefu serve` sends
 // that to browsers that take gzip (the console is ~1 MB of script, ~0.3 MB
-// compressed) without compressing on each request.
+// compressed) without compressing on each request.  Written after Vite has
+// written the files (writeBundle): earlier, the chunks still hold
+// placeholders Vite fills in last, and the .gz would not match.
 function gzipAssets() {
   return {
     name: 'kefu-gzip-assets',
-    generateBundle(_options, bundle) {
-      for (const [name, item] of Object.entries(bundle)) {
+    writeBundle(options) {
+      const dir = join(options.dir, 'assets');
+      for (const name of readdirSync(dir)) {
         if (!/\.(js|css)$/.test(name)) continue;
-        const source = item.type === 'chunk' ? item.code : item.source;
-        if (source.length < 1024) continue;
-        this.emitFile({ type: 'asset', fileName: `${name}.gz`, source: gzipSync(source, { level: 9 }) });
+        const source = readFileSync(join(dir, name));
+        if (source.length >= 1024) writeFileSync(join(dir, `${name}.gz`), gzipSync(source, { level: 9 }));
       }
     },
   };
