@@ -57,9 +57,11 @@ static int add_view(struct sqlb *b, const char *view, const struct principal *p,
 
 static void add_filters(struct sqlb *b, const struct ticket_filter *f)
 {
-	if (f->status)
+	/* "unresolved": what the counts count (new, open, pending). */
+	int unresolved = f->status && strcmp(f->status, "unresolved") == 0;
+	if (f->status && !unresolved)
 		sqlb_bind(b, " AND (t.status = ? OR t.status_category = ?)", DB_TEXT(f->status));
-	if (f->open_only)
+	if (f->open_only || unresolved)
 		sqlb_add(b, " AND t.status_category IN ('new', 'open', 'pending')");
 	if (f->priority)
 		sqlb_bind(b, " AND t.priority = ?", DB_TEXT(f->priority));

@@ -63,3 +63,18 @@ test('the dashboard overview counts within the caller\'s scope', async () => {
   assert.equal((await admin.get(`/api/v1/tickets/overview?since=${now + 3600e3}`)).body.created_today, 0);
   assertError(await admin.get('/api/v1/tickets/overview?since=yesterday'), 400, 'invalid');
 });
+
+test('status=unresolved lists what the counts count', async () => {
+  const admin = await srv.loginAs('admin');
+  const counts = (await admin.get('/api/v1/tickets/counts')).body;
+  const seen = [];
+  let cursor;
+  do {
+    const page = await admin.get(`/api/v1/tickets?view=all&status=unresolved&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(page.status, 200);
+    seen.push(...page.body.items);
+    cursor = page.body.next;
+  } while (cursor);
+  assert.equal(seen.length, counts.all);
+  assert.ok(seen.every((t) => ['new', 'open', 'pending'].includes(t.status_category || t.status)), 'only unresolved');
+});
