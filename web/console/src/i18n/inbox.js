@@ -8,7 +8,7 @@ export default {
     search: '搜索主题和消息内容',
     filter: {
       status: '状态', priority: '优先级', channel: '渠道',
-      any_status: '全部状态', any_priority: '全部优先级', any_channel: '全部渠道',
+      unresolved: '未解决', any_status: '全部状态', any_priority: '全部优先级', any_channel: '全部渠道',
       clear: '清除筛选',
     },
     col: { subject: '主题 / 最新消息', customer: '客户', status: '状态', priority: '优先级', assignee: '处理人', updated: '更新' },
@@ -44,7 +44,7 @@ export default {
     search: '搜尋主旨和訊息內容',
     filter: {
       status: '狀態', priority: '優先順序', channel: '管道',
-      any_status: '全部狀態', any_priority: '全部優先順序', any_channel: '全部管道',
+      unresolved: '未解決', any_status: '全部狀態', any_priority: '全部優先順序', any_channel: '全部管道',
       clear: '清除篩選',
     },
     col: { subject: '主旨 / 最新訊息', customer: '客戶', status: '狀態', priority: '優先順序', assignee: '處理人', updated: '更新' },
@@ -80,7 +80,7 @@ export default {
     search: 'Search subjects and messages',
     filter: {
       status: 'Status', priority: 'Priority', channel: 'Channel',
-      any_status: 'Any status', any_priority: 'Any priority', any_channel: 'Any channel',
+      unresolved: 'Unresolved', any_status: 'Any status', any_priority: 'Any priority', any_channel: 'Any channel',
       clear: 'Clear filters',
     },
     col: { subject: 'Subject / last message', customer: 'Customer', status: 'Status', priority: 'Priority', assignee: 'Assignee', updated: 'Updated' },

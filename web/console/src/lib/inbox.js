@@ -97,7 +97,12 @@ export function ticketMatches(tk, f) {
   if (view === 'mine' && assignee !== me) return false;
   if (view === 'unassigned' && assignee !== null) return false;
   if (view === 'my_teams' && !myTeams.includes(team)) return false;
-  if (f.status && tk.status !== f.status && tk.status_category !== f.status) return false;
+  const category = tk.status_category || statusCategory(tk.status);
+  if (f.status === 'unresolved') {
+    if (!['new', 'open', 'pending'].includes(category)) return false;
+  } else if (f.status && tk.status !== f.status && category !== f.status) {
+    return false;
+  }
   if (f.priority && tk.priority !== f.priority) return false;
   if (f.channel && tk.origin !== f.channel) return false;
   if (f.tag && !(tk.tags || []).includes(f.tag)) return false;
