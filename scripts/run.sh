@@ -11,11 +11,12 @@ cat <<MSG
 
   Kefu is starting on embedded SQLite ($data/kefu.db).
 
-  API:    http://$listen/api/v1/   (see docs/openapi.yaml; the agent console is not built yet)
-  Chat:   http://$listen/widget-demo.html?key=$(echo "$logins" | sed -n 's/^chat widget key: //p')
-          (a shop page with the chat widget; answer as an agent in the API or console)
+  Console: http://$listen/        (the agent console: log in with a demo login below)
+  API:     http://$listen/api/v1/  (see docs/openapi.yaml)
+  Chat:    http://$listen/widget-demo.html?key=$(echo "$logins" | sed -n 's/^chat widget key: //p')
+           (a shop page with the chat widget; answer it in the console)
 
-  Demo logins (e-mail, password, role):
+  Demo logins for the console (e-mail, password, role):
 $(echo "$logins" | sed -n 's/^login: /    /p')
 
   Stop with Ctrl-C.

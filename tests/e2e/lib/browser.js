@@ -12,13 +12,17 @@ const path = require('node:path');
 
 const SOURCE_DIR = process.env.KEFU_SOURCE_DIR || path.resolve(__dirname, '../../..');
 const WEB_DIR = path.join(SOURCE_DIR, 'web');
-const WEB_DIST = path.join(WEB_DIR, 'dist');
+// The built web apps the server is given (--web-root): web/dist, or a
+// directory of one's own (KEFU_WEB_DIST) while others rebuild web/dist.
+const WEB_DIST = process.env.KEFU_WEB_DIST || path.join(WEB_DIR, 'dist');
 const CHROMIUM = process.env.KEFU_CHROMIUM || '/usr/bin/chromium';
 
-// web/dist built and web/node_modules installed (scripts/web.sh is quick
-// when nothing changed).
+// web/dist built (the chat widget and the agent console) and
+// web/node_modules installed (scripts/web.sh is quick when nothing changed).
 function ensureWebBuilt() {
-  if (!fs.existsSync(path.join(WEB_DIST, 'widget.js')) || !fs.existsSync(path.join(WEB_DIR, 'node_modules', 'playwright-core')))
+  const built = ['widget.js', 'index.html'].every((f) => fs.existsSync(path.join(WEB_DIST, f)));
+  if (!built && process.env.KEFU_WEB_DIST) throw new Error(`KEFU_WEB_DIST=${WEB_DIST} holds no widget.js and index.html`);
+  if (!built || !fs.existsSync(path.join(WEB_DIR, 'node_modules', 'playwright-core')))
     execFileSync(path.join(SOURCE_DIR, 'scripts', 'web.sh'), { stdio: 'inherit' });
 }
 
