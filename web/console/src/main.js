@@ -1,8 +1,11 @@
 // main.js -- starts the console: Vue, Element Plus, the three languages, the
 // router; the logged-in agent's language once their session is known.
 import { createApp, watch } from 'vue';
-import ElementPlus from 'element-plus';
-import 'element-plus/dist/index.css';
+// Element Plus's variables and base rules; each component brings its own
+// CSS (vite.config.js), the services called from scripts need theirs here.
+import 'element-plus/theme-chalk/base.css';
+import 'element-plus/es/components/message/style/css';
+import 'element-plus/es/components/message-box/style/css';
 import './styles.css';
 import App from './App.vue';
 import { router } from './router.js';
@@ -16,4 +19,4 @@ watch(() => session.user && session.user.locale, (l) => setLocale(l), { immediat
 watch(() => !!session.user, (on) => (on ? realtime.start() : realtime.stop()), { immediate: true });
 whenLoggedOut(() => router.push({ name: 'login' }));
 
-createApp(App).use(ElementPlus).use(i18n).use(router).mount('#app');
+createApp(App).use(i18n).use(router).mount('#app');
