@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "core/secret.h"
 #include "core/user.h"
 #include "demo_data.h"
+#include "gen.h"
+#include "gen_plan.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "text/tokenize.h"
@@ -344,8 +347,47 @@ static int load(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* A whole number in [lo, hi] from an option's value (absent: dflt); -1 with
+ * a message when it is not one. */
+static int opt_num(const char *name, const char *v, long long lo, long long hi,
+		   long long dflt, long long *out)
+{
+	char *end = NULL;
+	*out = v ? strtoll(v, &end, 10) : dflt;
+	if (v && (!*v || *end || *out < lo || *out > hi)) {
+		fprintf(stderr, "kefu: --%s must be a whole number from %lld to %lld\n", name,
+			lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* kefu gen's options into o; 0, or -1 with a message. */
+static int gen_options(int *argc, char **argv, const char **account, struct gen_opts *o)
+{
+	long long c, t, m, seed, now;
+	*account = take_opt(argc, argv, "account");
+	if (!*account)
+		*account = "demo";
+	if (opt_num("customers", take_opt(argc, argv, "customers"), 0, 100000000, 10000, &c) < 0 ||
+	    opt_num("tickets", take_opt(argc, argv, "tickets"), 0, 1000000000, 100000, &t) < 0 ||
+	    opt_num("messages", take_opt(argc, argv, "messages"), 1, GEN_MESSAGES_MAX, 5, &m) < 0 ||
+	    opt_num("seed", take_opt(argc, argv, "seed"), 0, INT64_MAX, 42, &seed) < 0 ||
+	    opt_num("now", take_opt(argc, argv, "now"), 0, INT64_MAX, 0, &now) < 0)
+		return -1;
+	if (t > 0 && c < 1) {
+		fprintf(stderr, "kefu: gen needs --customers >= 1 when it makes tickets\n");
+		return -1;
+	}
+	*o = (struct gen_opts){.customers = c, .tickets = t, .messages = (int)m,
+			       .seed = (uint64_t)seed, .now = now, .progress = 1};
+	return 0;
+}
+
 static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 {
+	struct gen_opts gen;
+	const char *gen_account = NULL;
 	struct user_opts uo = {0};
 	const char *acct_name = NULL, *slug = NULL;
 	struct demo_size demo = {.customers = 300, .tickets = 3000};
@@ -375,6 +417,9 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 			fprintf(stderr, "kefu: demo needs --customers >= 1 when it makes tickets\n");
 			return 2;
 		}
+	} else if (strcmp(cmd, "gen") == 0) {
+		if (gen_options(&argc, argv, &gen_account, &gen) < 0)
+			return 2;
 	} else if (strcmp(cmd, "user") == 0) {
 		uo.account = take_opt(&argc, argv, "account");
 		uo.email = take_opt(&argc, argv, "email");
@@ -392,6 +437,8 @@ static int run_loaded(const char *cmd, const char *sub, int argc, char **argv)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "demo") == 0)
 		rc = cli_demo(&cfg, &demo);
+	else if (strcmp(cmd, "gen") == 0)
+		rc = cli_gen(&cfg, gen_account, &gen);
 	else if (strcmp(cmd, "mail-in") == 0)
 		rc = cmd_mail_in(&cfg, mail_channel, mail_json);
 	else if (strcmp(cmd, "audit") == 0 && sub && strcmp(sub, "verify") == 0)

@@ -16,8 +16,6 @@
 #include "core/user.h"
 #include "demo_data.h"
 
-#define DEMO_SLUG "demo"
-
 struct demo_user {
 	const char *email, *name, *password, *role;
 	const char *teams[3];
@@ -144,6 +142,20 @@ static int fill(struct db *db, int64_t account_id, const struct demo_size *size,
 	return demo_data_fill(&s, size, e) < 0 ? -1 : 0;
 }
 
+int demo_setup(struct db *db, const struct demo_size *size, int64_t *account_id,
+	       char *key, size_t keylen, struct err *e)
+{
+	int rc = ensure_account(db, account_id, e);
+	if (rc == 0 && (rc = db_begin(db, e)) == 0) {
+		rc = fill(db, *account_id, size, key, keylen, e);
+		if (rc < 0)
+			db_rollback(db);
+		else
+			rc = db_commit(db, e);
+	}
+	return rc;
+}
+
 int cli_demo(const struct config *cfg, const struct demo_size *size)
 {
 	if (cli_domain_init() < 0)
@@ -154,14 +166,7 @@ int cli_demo(const struct config *cfg, const struct demo_size *size)
 	int64_t account_id;
 	struct err e = {0};
 	char key[64] = "";
-	int rc = ensure_account(db, &account_id, &e);
-	if (rc == 0 && (rc = db_begin(db, &e)) == 0) {
-		rc = fill(db, account_id, size, key, sizeof key, &e);
-		if (rc < 0)
-			db_rollback(db);
-		else
-			rc = db_commit(db, &e);
-	}
+	int rc = demo_setup(db, size, &account_id, key, sizeof key, &e);
 	db_close(db);
 	if (rc < 0) {
 		fprintf(stderr, "kefu: demo: %s\n", e.msg);

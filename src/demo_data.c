@@ -10,6 +10,7 @@
 #include "core/message.h"
 #include "core/ticket.h"
 #include "core/ticket_search.h"
+#include "demo_vocab.h"
 #include "util/clock.h"
 
 /* xorshift: the same demo every time, no dependence on libc's rand(). */
@@ -22,39 +23,13 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)(rng_state % n);
 }
 #define PICK(arr) (arr[rnd(sizeof arr / sizeof *arr)])
+#define PICK_V(voc) ((voc).v[rnd((uint32_t)(voc).n)])
 
-static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴",
-	"周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"};
-static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋",
-	"艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "桂英", "建华", "晓东", "海燕"};
-static const char *const first_en[] = {"James", "Mary", "Robert", "Linda", "Michael",
-	"Sarah", "David", "Emma", "Daniel", "Olivia", "Kevin", "Grace"};
-static const char *const last_en[] = {"Smith", "Johnson", "Brown", "Wong", "Chan", "Lee",
-	"Taylor", "Martin", "Clark", "Lewis"};
 static const char *const origins[] = {"email", "email", "chat", "chat", "chat", "phone",
 	"wechat", "wechat", "weibo", "api", "sms"};
 static const char *const priorities[] = {"low", "normal", "normal", "normal", "high", "urgent"};
 static const char *const statuses[] = {"new", "open", "open", "pending", "resolved",
 	"resolved", "closed", "closed", "closed"};
-
-struct topic {
-	const char *subject, *first, *reply, *category, *tag;
-};
-
-static const struct topic topics[] = {
-	{"申请退款", "我要退款，收到的商品有质量问题。", "您好，已为您提交退款申请，预计3-5个工作日到账。", "售后", "退款"},
-	{"订单还没发货", "我三天前下的订单，到现在还没有发货，请帮忙查一下。", "您好，您的订单已经出库，快递单号稍后短信通知您。", "物流", "物流"},
-	{"退货流程咨询", "请问退貨要怎么操作？需要自己付运费吗？", "您好，七天无理由退货的运费由我们承担，请在订单页面申请。", "售后", "退货"},
-	{"无法登录账号", "登录的时候一直提示密码错误，重置密码也收不到验证码。", "您好，已为您解除账号锁定，请重新获取验证码。", "账号", "账号"},
-	{"发票开具", "请帮我开具增值税专用发票，公司信息如下。", "您好，电子发票已发送到您的邮箱。", "财务", "发票"},
-	{"产品价格咨询", "请问企业版一年多少钱？有没有团购优惠？", "您好，企业版报价单已发给您，十人以上可享九折。", "售前", "报价"},
-	{"设备无法开机", "新买的设备充电后还是无法开机，指示灯也不亮。", "您好，请长按电源键15秒强制重启，如仍无法开机我们安排换新。", "技术支持", "故障"},
-	{"Refund request", "I would like a refund for my order, the item arrived damaged.", "Sorry about that! We have issued a full refund to your card.", "售后", "退款"},
-	{"Delivery delayed", "My package was supposed to arrive yesterday but tracking has not moved.", "We contacted the courier; your parcel will arrive tomorrow.", "物流", "物流"},
-	{"Cannot reset password", "The password reset e-mail never arrives, I checked spam too.", "We have resent the link from a different mail server, please try again.", "账号", "账号"},
-	{"API integration question", "How do I receive agent replies on my server through the API channel?", "Set a callback_url on the channel; replies are POSTed there, signed.", "技术支持", "集成"},
-	{"会员积分没有到账", "上周消费的积分到现在还没有到账。", "您好，积分已手动补发，请刷新查看。", "会员", "积分"},
-};
 
 static int make_customers(const struct scope *s, int n, int64_t *ids, struct err *e)
 {
@@ -62,9 +37,9 @@ static int make_customers(const struct scope *s, int n, int64_t *ids, struct err
 		char name[64], email[96], phone[24];
 		int english = rnd(4) == 0;
 		if (english)
-			snprintf(name, sizeof name, "%s %s", PICK(first_en), PICK(last_en));
+			snprintf(name, sizeof name, "%s %s", PICK_V(vocab_first_en), PICK_V(vocab_last_en));
 		else
-			snprintf(name, sizeof name, "%s%s", PICK(surnames), PICK(given));
+			snprintf(name, sizeof name, "%s%s", PICK_V(vocab_surnames), PICK_V(vocab_given));
 		snprintf(email, sizeof email, "customer%04d@%s", i,
 			 english ? "example.com" : "example.cn");
 		snprintf(phone, sizeof phone, "+86138%08u", 10000000u + (unsigned)i * 7919u % 89999999u);
@@ -101,7 +76,7 @@ struct people {
 	int nusers, nteams;
 };
 
-static int add_conversation(const struct scope *s, const struct topic *tp, int64_t id,
+static int add_conversation(const struct scope *s, const struct demo_topic *tp, int64_t id,
 			    int64_t customer, int64_t agent, int replied, struct err *e)
 {
 	struct message_new m = {.ticket_id = id, .author_kind = "customer",
@@ -142,7 +117,7 @@ static int backdate(const struct scope *s, int64_t id, const char *category, int
 static int make_ticket(const struct scope *s, const struct people *p, int64_t customer,
 		       struct err *e)
 {
-	const struct topic *tp = &PICK(topics);
+	const struct demo_topic *tp = &demo_topics[rnd((uint32_t)demo_ntopics)];
 	const char *status = PICK(statuses);
 	int64_t agent = p->nusers && rnd(5) ? p->users[rnd((uint32_t)p->nusers)] : 0;
 	if (!strcmp(status, "new"))

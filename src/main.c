@@ -1,7 +1,7 @@
 /*
  * main.c -- the kefu command line.
  *
- *   kefu serve | migrate | demo | account create | user create |
+ *   kefu serve | migrate | demo | gen | account create | user create |
  *        audit verify | mail-in | version | help
  *
  * Each command takes its own options plus every setting (see
@@ -29,6 +29,13 @@ static void usage(FILE *out)
 		"  demo [--customers N] [--tickets N]\n"
 		"                            create or reset the demo account (300 customers and\n"
 		"                            3000 tickets by default); prints its logins\n"
+		"  gen [--account SLUG] [--customers N] [--tickets N] [--messages N] [--seed N]\n"
+		"      [--now MS]            add a year of realistic customers, tickets and\n"
+		"                            conversations to an account, fast (default: demo,\n"
+		"                            created if missing; 10000 customers, 100000\n"
+		"                            tickets, 5 messages a ticket on average, seed 42;\n"
+		"                            the year ends now, or at MS ms since 1970).  The\n"
+		"                            same seed and --now give the same data\n"
 		"  account create --name NAME --slug SLUG\n"
 		"                            create an account (tenant)\n"
 		"  user create --account SLUG --email EMAIL --name NAME --role ROLE\n"

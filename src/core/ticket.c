@@ -126,12 +126,22 @@ json_t *ticket_get(const struct scope *s, const struct principal *p, int64_t id,
 	return o;
 }
 
+int ticket_numbers_take(const struct scope *s, int64_t n, int64_t *first,
+			struct err *e)
+{
+	int64_t last;
+	if (db_sq_int(s, "INSERT INTO account_counters (account_id, name, value) "
+			 "VALUES ($1, 'ticket', $2) ON CONFLICT (account_id, name) DO UPDATE "
+			 "SET value = account_counters.value + $2 RETURNING value",
+		      DB_ARGS(DB_INT(n)), &last, e) != 1)
+		return -1;
+	*first = last - n + 1;
+	return 0;
+}
+
 static int next_number(const struct scope *s, int64_t *number, struct err *e)
 {
-	return db_sq_int(s, "INSERT INTO account_counters (account_id, name, value) "
-			    "VALUES ($1, 'ticket', 1) ON CONFLICT (account_id, name) DO UPDATE "
-			    "SET value = account_counters.value + 1 RETURNING value",
-			 DB_NOARGS, number, e) == 1 ? 0 : -1;
+	return ticket_numbers_take(s, 1, number, e);
 }
 
 /* Team and assignee must belong to the account; the assignee must be

@@ -59,6 +59,11 @@ int ticket_change_valid(const struct ticket_change *c, struct err *e);
 
 int ticket_create(const struct scope *s, const struct ticket_actor *a,
 		  const struct ticket_new *in, int64_t *id, struct err *e);
+/* Takes n consecutive ticket numbers of the account (its counter advances
+ * by n, in the caller's transaction); the first into *first.  For writers
+ * of many tickets at once (kefu gen); ticket_create takes one. */
+int ticket_numbers_take(const struct scope *s, int64_t n, int64_t *first,
+			struct err *e);
 /* Applies the change, records one timeline event per changed field, and
  * emits ticket.updated.  *changed tells whether anything changed. */
 int ticket_update(const struct scope *s, const struct ticket_actor *a,

@@ -51,6 +51,13 @@ int ticket_search_index(const struct scope *s, int64_t ticket_id, struct err *e)
 	return rc;
 }
 
+const char *ticket_search_insert_head(const struct db *db)
+{
+	return db_engine(db) == DB_PG
+		? "INSERT INTO ticket_fts (account_id, ticket_id, terms) VALUES "
+		: "INSERT INTO ticket_fts (account_id, rowid, terms) VALUES ";
+}
+
 int ticket_search_sql(const struct scope *s, struct sqlb *b, const char *q,
 		      struct err *e)
 {
