@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // mail-intake.js -- messages per second through Kefu's two e-mail intakes,
-// on a fresh SQLite data directory, with real-world mail:
+// on a fresh SQLite data directory (PostgreSQL with KEFU_TEST_ENGINE=pg and
+// KEFU_TEST_PG_ENV, as the API tests), with real-world mail:
 //
 //   mail-in   one `kefu mail-in` process per message (what an MTA pipe does)
 //   imap      the IMAP poller of `kefu serve` reading a Dovecot mailbox on
@@ -138,7 +139,7 @@ async function benchImap(mails, mail) {
   try {
     const result = {
       date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
-      corpus_messages: mails.length, count: COUNT, engine: 'sqlite',
+      corpus_messages: mails.length, count: COUNT, engine: process.env.KEFU_TEST_ENGINE || 'sqlite',
       mail_in: await benchMailIn(mails),
       imap: await benchImap(mails, mail),
     };

@@ -22,6 +22,18 @@
  * ready, after the rounds, after --hold and after closing.  The same
  * figures go to --json FILE.
  *
+ * For `make bench` it can also (bench/README.md):
+ *   --stamp PREFIX  time every message.created carrying PREFIX<µs since the
+ *                   epoch> (put there by the sender, e.g. a wrk script) as
+ *                   a delivery latency, whatever its rate;
+ *   --stdin         take commands: "go" (a round), "drop [BASE]" (close
+ *                   every WebSocket abruptly, as a lost network does),
+ *                   "reconnect" (open them all again with ?after= the last
+ *                   event id each had, or BASE if higher), "quit";
+ *   --count-match S count, per connection, the events carrying S since the
+ *                   last drop (a reconnect storm must lose none), and check
+ *                   that ids only ever increase on every connection.
+ *
  * It does not speak TLS, follow redirects, reconnect a WebSocket the
  * server closed, negotiate extensions, or parse JSON beyond the top level
  * of a message.  Receipt times are taken when read() returns, so they
@@ -55,6 +67,8 @@
 #define MAX_MESSAGE (8 << 20)       /* one server message, reassembled */
 #define MAX_RUNS 1000
 #define READ_CHUNK 65536
+#define MAX_STAMPS 4                /* --stamp prefixes */
+#define MAX_SAMPLES (32 << 20)      /* latencies kept per prefix */
 
 /* ---- small helpers ---- */
 
@@ -340,11 +354,13 @@ struct conn {
 	int fd;
 	enum cstate st;
 	int attempts, close_code, http_status;
-	unsigned ready : 1, close_sent : 1, want_out : 1, queued : 1, bye : 1;
+	unsigned ready : 1, close_sent : 1, want_out : 1, queued : 1, bye : 1, gone : 1;
 	unsigned char msg_op; /* opcode of the message being reassembled; 0 none */
 	char accept[32];      /* the Sec-WebSocket-Accept we expect */
 	uint64_t deadline;    /* handshake, or the peer's answer to our close */
 	uint64_t retry_at;
+	int64_t last_id; /* highest event id received (reconnects ask ?after= it) */
+	int counted;     /* --count-match events since the last drop */
 	struct buf in, out, msg;
 };
 
@@ -368,6 +384,23 @@ struct opts {
 	const char **headers, **post_headers;
 	int nheaders, npost_headers, nconns, concurrency, runs, use_stdin, expect, verbose, server_pid;
 	double connect_timeout, run_timeout, go_timeout, grace, gap, settle, hold, close_timeout;
+	const char *stamps[MAX_STAMPS], *stamp_event, *count_match;
+	int nstamps;
+	int64_t after; /* ?after= on the first connect (0: none) */
+};
+
+/* Latencies of the messages carrying one --stamp prefix. */
+struct stamp {
+	int64_t *us;
+	size_t n, cap, dropped; /* dropped: past MAX_SAMPLES or a bad stamp */
+};
+
+/* One drop-and-reconnect ("drop", then "reconnect" on stdin). */
+struct storm {
+	int dropped, reconnected, failed;
+	int64_t base;
+	double reconnect_s, catchup_s; /* catch-up: the last counted message after "reconnect" */
+	uint64_t t0;                   /* when "reconnect" came */
 };
 
 /* What --server-pid tells at each phase. */
@@ -411,6 +444,12 @@ struct wsload {
 	int closed_ok;
 	double close_s;
 	uint64_t rng;
+	struct stamp stamps[MAX_STAMPS];
+	uint64_t last_count_us; /* when a --count-match message last arrived */
+	uint64_t order_errors; /* an event id not above the last one on its connection */
+	uint64_t resyncs;      /* "resync" frames: the server could not replay */
+	struct storm storms[16];
+	int nstorms;
 };
 
 #define TRIGGER_SLOT(w) ((uint32_t)(w)->n)
@@ -524,9 +563,15 @@ static void conn_request(struct wsload *w, struct conn *c, int idx)
 	base64(digest, sizeof digest, c->accept);
 
 	const struct opts *o = &w->o;
+	char sep = strchr(o->path, '?') ? '&' : '?';
 	buf_addf(&c->out, "GET %s", o->path);
-	if (w->tokens)
-		buf_addf(&c->out, "%ctoken=%s", strchr(o->path, '?') ? '&' : '?', w->tokens[idx]);
+	if (w->tokens) {
+		buf_addf(&c->out, "%ctoken=%s", sep, w->tokens[idx]);
+		sep = '&';
+	}
+	int64_t after = c->last_id > o->after ? c->last_id : o->after;
+	if (after > 0)
+		buf_addf(&c->out, "%cafter=%lld", sep, (long long)after);
 	buf_addf(&c->out, " HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", o->target, key64);
 	if (o->cookie)
@@ -649,6 +694,42 @@ static int type_is(const struct top *t, const char *want)
 	return want && t->type && t->type_len == strlen(want) && !memcmp(t->type, want, t->type_len);
 }
 
+static uint64_t now_real_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* PREFIX<digits> in msg: the sender's clock (µs since the epoch) -> latency. */
+static void stamp_message(struct wsload *w, const char *msg, size_t len)
+{
+	uint64_t now = 0;
+	for (int k = 0; k < w->o.nstamps; k++) {
+		const char *pre = w->o.stamps[k];
+		size_t pl = strlen(pre);
+		const char *p = memmem(msg, len, pre, pl);
+		if (!p)
+			continue;
+		struct stamp *st = &w->stamps[k];
+		const char *d = p + pl, *end = msg + len;
+		uint64_t v = 0;
+		while (d < end && *d >= '0' && *d <= '9')
+			v = v * 10 + (uint64_t)(*d++ - '0');
+		if (!now)
+			now = now_real_us();
+		if (d == p + pl || v > now + 1000000 || st->n >= MAX_SAMPLES) {
+			st->dropped++;
+			continue;
+		}
+		if (st->n == st->cap) {
+			st->cap = st->cap ? st->cap * 2 : 65536;
+			st->us = xrealloc(st->us, st->cap * sizeof *st->us);
+		}
+		st->us[st->n++] = v > now ? 0 : (int64_t)(now - v);
+	}
+}
+
 static void on_message(struct wsload *w, struct conn *c, int idx, const char *msg, size_t len,
 		       uint64_t now)
 {
@@ -658,6 +739,22 @@ static void on_message(struct wsload *w, struct conn *c, int idx, const char *ms
 	json_top(msg, len, &t);
 	if (w->o.verbose > 1)
 		fprintf(stderr, "wsload: #%d <- %.*s\n", idx, (int)(len > 300 ? 300 : len), msg);
+	if (t.has_id) { /* events come in strictly increasing id order, never twice */
+		if (t.id <= c->last_id)
+			w->order_errors++;
+		else
+			c->last_id = t.id;
+	}
+	if (type_is(&t, "resync"))
+		w->resyncs++;
+	if (type_is(&t, w->o.stamp_event)) {
+		if (w->o.nstamps)
+			stamp_message(w, msg, len);
+		if (w->o.count_match && memmem(msg, len, w->o.count_match, strlen(w->o.count_match))) {
+			c->counted++;
+			w->last_count_us = now;
+		}
+	}
 	if (!c->ready && type_is(&t, w->o.probe_type))
 		set_ready(w, c);
 	if (w->run_active && w->recv_us[idx] < 0 && type_is(&t, w->o.event_type) &&
@@ -1080,29 +1177,10 @@ static void run_stats(struct wsload *w, struct run *r)
 	free(v);
 }
 
-/* One round: 1 done, 0 no more rounds (stdin said so). */
-static int run_one(struct wsload *w, int k)
+/* One round. */
+static void run_one(struct wsload *w, int k)
 {
 	const struct opts *o = &w->o;
-	if (o->use_stdin) {
-		uint64_t until = now_us() + (uint64_t)(o->go_timeout * 1e6);
-		char *l = NULL;
-		while (!(l = stdin_line(w))) {
-			if (w->stdin_eof || now_us() > until) {
-				if (!w->stdin_eof)
-					fprintf(stderr, "wsload: no \"go\" on stdin in %.0f s\n", o->go_timeout);
-				return 0;
-			}
-			if (!w->stdin_polled) /* not pollable (a file): it is all there */
-				stdin_event(w);
-			else
-				step(w, 100);
-		}
-		int go = !strncmp(l, "go", 2);
-		free(l);
-		if (!go)
-			return 0;
-	}
 	char tag[64];
 	snprintf(tag, sizeof tag, "wsload-%d-%d-%d", (int)getpid(), k + 1, (int)(rnd32(w) % 100000));
 	free(w->match);
@@ -1149,7 +1227,137 @@ static int run_one(struct wsload *w, int k)
 		printf("; latency ms min %.2f p50 %.2f p90 %.2f p99 %.2f max %.2f",
 		       r->min_ms, r->p50_ms, r->p90_ms, r->p99_ms, r->max_ms);
 	printf("%s\n", r->timed_out ? " (timed out)" : "");
-	return 1;
+}
+
+/* ---- reconnect storm ---- */
+
+/* Every open WebSocket closed at once without a close frame, as when a
+ * network or a load balancer goes away.  Each remembers the last event id
+ * it had, raised to base: the account's position once everything sent
+ * before the drop was delivered (what a widget learns from GET
+ * /widget/v1/conversation), so a connection that had no event of its own
+ * does not ask for a replay from long ago. */
+static void drop_all(struct wsload *w, int64_t base)
+{
+	if (w->nstorms == (int)(sizeof w->storms / sizeof *w->storms))
+		die("too many drops");
+	struct storm *s = &w->storms[w->nstorms++];
+	*s = (struct storm){.base = base};
+	for (int i = 0; i < w->n; i++) {
+		struct conn *c = &w->c[i];
+		c->counted = 0;
+		if (c->last_id < base)
+			c->last_id = base;
+		if (c->st != C_OPEN)
+			continue;
+		if (c->ready) {
+			c->ready = 0;
+			w->ready--;
+		}
+		conn_reset(w, c);
+		c->st = C_DONE;
+		c->gone = 1;
+		s->dropped++;
+	}
+	printf("dropped %d\n", s->dropped);
+}
+
+/* All dropped connections again, with ?after=; until ready or the timeout. */
+static void reconnect_all(struct wsload *w)
+{
+	if (!w->nstorms) {
+		fprintf(stderr, "wsload: reconnect without a drop\n");
+		return;
+	}
+	struct storm *s = &w->storms[w->nstorms - 1];
+	uint64_t t0 = now_us(), until = t0 + (uint64_t)(w->o.connect_timeout * 1e6);
+	int want = 0, failed0 = w->failed, dropped0 = w->dropped;
+	s->t0 = t0;
+	for (int i = 0; i < w->n; i++) {
+		struct conn *c = &w->c[i];
+		if (!c->gone)
+			continue;
+		*c = (struct conn){.fd = -1, .st = C_WAIT, .last_id = c->last_id};
+		queue_push(w, i);
+		want++;
+	}
+	while (w->ready + (w->failed - failed0) + (w->dropped - dropped0) < want && now_us() < until)
+		step(w, 50);
+	s->reconnected = w->ready;
+	s->failed = want - w->ready;
+	s->reconnect_s = (double)(now_us() - t0) / 1e6;
+	printf("reconnected %d/%d in %.2f s\n", s->reconnected, want, s->reconnect_s);
+}
+
+/* "settle QUIET [MAX]": serve until no --count-match message has come for
+ * QUIET seconds (at most MAX, default 60), so a replay still streaming in
+ * is not taken for a loss; prints what was counted and when the last came. */
+static void settle(struct wsload *w, const char *args)
+{
+	double quiet = 2, max = 60;
+	sscanf(args, "%lf %lf", &quiet, &max);
+	uint64_t t0 = now_us(), until = t0 + (uint64_t)(max * 1e6);
+	for (;;) {
+		uint64_t now = now_us(), last = w->last_count_us > t0 ? w->last_count_us : t0;
+		if (now - last >= (uint64_t)(quiet * 1e6) || now > until)
+			break;
+		step(w, 20);
+	}
+	long total = 0;
+	for (int i = 0; i < w->n; i++)
+		total += w->c[i].counted;
+	struct storm *s = w->nstorms ? &w->storms[w->nstorms - 1] : NULL;
+	if (s && w->last_count_us > s->t0)
+		s->catchup_s = (double)(w->last_count_us - s->t0) / 1e6;
+	printf("settled: counted %ld, the last %.2f s after the reconnect\n", total, s ? s->catchup_s : 0.0);
+}
+
+/* The next line on stdin, serving the connections meanwhile; NULL at the
+ * end of input or after --go-timeout. */
+static char *next_command(struct wsload *w)
+{
+	uint64_t until = now_us() + (uint64_t)(w->o.go_timeout * 1e6);
+	char *l;
+	while (!(l = stdin_line(w))) {
+		if (w->stdin_eof || now_us() > until) {
+			if (!w->stdin_eof)
+				fprintf(stderr, "wsload: no command on stdin in %.0f s\n", w->o.go_timeout);
+			return NULL;
+		}
+		if (!w->stdin_polled) /* not pollable (a file): it is all there */
+			stdin_event(w);
+		else
+			step(w, 100);
+	}
+	return l;
+}
+
+/* --stdin: "go", "drop [BASE]", "reconnect", "settle QUIET [MAX]", "quit". */
+static void command_loop(struct wsload *w, int *timed_out)
+{
+	char *l;
+	while ((l = next_command(w))) {
+		if (!strncmp(l, "go", 2)) {
+			if (w->nruns < w->o.runs && w->o.event_type && w->ready) {
+				run_one(w, w->nruns);
+				*timed_out |= w->runs[w->nruns - 1].timed_out;
+			} else {
+				printf("go ignored: no round left\n");
+			}
+		} else if (!strncmp(l, "drop", 4)) {
+			drop_all(w, strtoll(l + 4, NULL, 10));
+		} else if (!strcmp(l, "reconnect")) {
+			reconnect_all(w);
+		} else if (!strncmp(l, "settle", 6)) {
+			settle(w, l + 6);
+		} else if (!strcmp(l, "quit")) {
+			free(l);
+			break;
+		} else if (*l) {
+			fprintf(stderr, "wsload: unknown command \"%s\"\n", l);
+		}
+		free(l);
+	}
 }
 
 static void close_all(struct wsload *w)
@@ -1210,6 +1418,34 @@ static double per_conn(const struct wsload *w)
 		       ? (double)(o->rss_kb - b->rss_kb) * 1024.0 / w->ready_at_open : 0;
 }
 
+static int cmp_i64(const void *a, const void *b);
+static double pct_ms(const int64_t *v, int n, double p);
+
+/* Sorted, ready for percentiles; one line each on stdout. */
+static void stamps_report(struct wsload *w)
+{
+	for (int k = 0; k < w->o.nstamps; k++) {
+		struct stamp *st = &w->stamps[k];
+		int n = (int)st->n;
+		qsort(st->us, st->n, sizeof *st->us, cmp_i64);
+		printf("stamp %s: %d deliveries", w->o.stamps[k], n);
+		if (n)
+			printf("; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
+			       pct_ms(st->us, n, 0.50), pct_ms(st->us, n, 0.90), pct_ms(st->us, n, 0.99),
+			       pct_ms(st->us, n, 0.999), st->us[n - 1] / 1000.0);
+		printf("\n");
+	}
+	if (w->o.count_match) {
+		long total = 0;
+		for (int i = 0; i < w->n; i++)
+			total += w->c[i].counted;
+		printf("counted \"%s\": %ld since the last drop\n", w->o.count_match, total);
+	}
+	if (w->order_errors || w->resyncs)
+		printf("order errors %llu, resyncs %llu\n", (unsigned long long)w->order_errors,
+		       (unsigned long long)w->resyncs);
+}
+
 static void write_json(const struct wsload *w, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -1248,7 +1484,35 @@ static void write_json(const struct wsload *w, const char *path)
 			r->first_conn, (long long)r->event_id, r->post_status, r->post_ms, r->min_ms, r->p50_ms,
 			r->p90_ms, r->p99_ms, r->max_ms);
 	}
-	fprintf(f, "],\"closed\":%d,\"close_s\":%.3f,\"messages\":%llu,\"message_bytes\":%llu,"
+	fprintf(f, "],\"stamps\":[");
+	for (int k = 0; k < w->o.nstamps; k++) {
+		const struct stamp *st = &w->stamps[k];
+		int n = (int)st->n;
+		fprintf(f, "%s{\"prefix\":", k ? "," : "");
+		json_str(f, w->o.stamps[k]);
+		fprintf(f, ",\"count\":%d,\"bad\":%zu,\"min_ms\":%.3f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
+			"\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}",
+			n, st->dropped, n ? st->us[0] / 1000.0 : 0, pct_ms(st->us, n, 0.50),
+			pct_ms(st->us, n, 0.90), pct_ms(st->us, n, 0.99), pct_ms(st->us, n, 0.999),
+			n ? st->us[n - 1] / 1000.0 : 0);
+	}
+	fprintf(f, "],\"order_errors\":%llu,\"resyncs\":%llu,\"storms\":[",
+		(unsigned long long)w->order_errors, (unsigned long long)w->resyncs);
+	for (int i = 0; i < w->nstorms; i++) {
+		const struct storm *st = &w->storms[i];
+		fprintf(f, "%s{\"base\":%lld,\"dropped\":%d,\"reconnected\":%d,\"failed\":%d,"
+			"\"reconnect_s\":%.3f,\"catchup_s\":%.3f}", i ? "," : "", (long long)st->base,
+			st->dropped, st->reconnected, st->failed, st->reconnect_s, st->catchup_s);
+	}
+	fprintf(f, "]");
+	if (w->o.count_match) {
+		/* per connection: what a harness compares with what it sent */
+		fprintf(f, ",\"counted\":[");
+		for (int i = 0; i < w->n; i++)
+			fprintf(f, "%s%d", i ? "," : "", w->c[i].counted);
+		fprintf(f, "]");
+	}
+	fprintf(f, ",\"closed\":%d,\"close_s\":%.3f,\"messages\":%llu,\"message_bytes\":%llu,"
 		"\"pings\":%llu,\"client_cpu_s\":%.3f}\n",
 		w->closed_ok, w->close_s, (unsigned long long)w->msgs,
 		(unsigned long long)w->msg_bytes, (unsigned long long)w->pings,
@@ -1279,13 +1543,25 @@ static void usage(FILE *f)
 	      "      --post PATH          trigger each round by POSTing --body to PATH\n"
 	      "      --body JSON          the POST's body; {run} is the round's unique tag\n"
 	      "      --post-header 'K: V' a header on the POST only (e.g. X-CSRF-Token)\n"
-	      "      --stdin              trigger each round when a line \"go\" arrives on stdin\n"
-	      "                           (\"quit\" or end of input: no more rounds)\n"
+	      "      --stdin              take commands on stdin, one a line, until \"quit\" or the\n"
+	      "                           end of input: \"go\" (a round, at most --runs), \"drop [BASE]\"\n"
+	      "                           (close every WebSocket without a close frame), \"reconnect\"\n"
+	      "                           (open them again with ?after= the last event id each\n"
+	      "                           had, at least BASE), \"settle QUIET [MAX]\" (wait until no\n"
+	      "                           --count-match message came for QUIET s, at most MAX);\n"
+	      "                           each answers a line on stdout\n"
+	      "      --after N            ?after=N on the first connect (default: none)\n"
+	      "      --stamp PREFIX       time each --stamp-event message holding PREFIX<µs since\n"
+	      "                           the epoch> as a delivery latency (up to 4 prefixes)\n"
+	      "      --stamp-event TYPE   the message type --stamp and --count-match look at\n"
+	      "                           (default message.created)\n"
+	      "      --count-match STR    count per connection the messages holding STR since\n"
+	      "                           the last drop (in the JSON as \"counted\")\n"
 	      "  -r, --runs N             rounds (default 1; 0 none)\n"
 	      "      --expect N           a round is complete when N connections got the event\n"
 	      "                           (default: every ready connection)\n"
 	      "      --run-timeout S      give up on a round after S seconds (default 30)\n"
-	      "      --go-timeout S       wait at most S seconds for \"go\" (default 600)\n"
+	      "      --go-timeout S       wait at most S seconds for the next command (default 600)\n"
 	      "      --grace S            keep listening S seconds after a round completes (default 0)\n"
 	      "      --gap S              pause between rounds (default 0.5)\n"
 	      "      --hold S             stay connected S seconds after the rounds (default 0)\n"
@@ -1369,7 +1645,8 @@ static double num(const char *s, const char *what)
 static void parse_opts(struct wsload *w, int argc, char **argv)
 {
 	enum { O_RSEND = 256, O_RTYPE, O_CTIMEOUT, O_SETTLE, O_POST, O_BODY, O_STDIN, O_EXPECT,
-	       O_RTIMEOUT, O_GTIMEOUT, O_GRACE, O_GAP, O_HOLD, O_CLTIMEOUT, O_RSS, O_PHDR };
+	       O_RTIMEOUT, O_GTIMEOUT, O_GRACE, O_GAP, O_HOLD, O_CLTIMEOUT, O_RSS, O_PHDR,
+	       O_STAMP, O_STAMP_EVENT, O_COUNT, O_AFTER };
 	static const struct option lo[] = {
 		{"target", 1, 0, 't'}, {"conns", 1, 0, 'n'}, {"path", 1, 0, 'p'},
 		{"cookie", 1, 0, 'b'}, {"header", 1, 0, 'H'}, {"tokens", 1, 0, 'T'},
@@ -1380,12 +1657,13 @@ static void parse_opts(struct wsload *w, int argc, char **argv)
 		{"expect", 1, 0, O_EXPECT}, {"run-timeout", 1, 0, O_RTIMEOUT},
 		{"go-timeout", 1, 0, O_GTIMEOUT}, {"grace", 1, 0, O_GRACE}, {"gap", 1, 0, O_GAP},
 		{"hold", 1, 0, O_HOLD}, {"close-timeout", 1, 0, O_CLTIMEOUT}, {"server-pid", 1, 0, O_RSS},
-		{"rss-pid", 1, 0, O_RSS},
+		{"rss-pid", 1, 0, O_RSS}, {"stamp", 1, 0, O_STAMP},
+		{"stamp-event", 1, 0, O_STAMP_EVENT}, {"count-match", 1, 0, O_COUNT}, {"after", 1, 0, O_AFTER},
 		{"json", 1, 0, 'j'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	struct opts *o = &w->o;
 	*o = (struct opts){.target = "127.0.0.1:8080", .path = "/api/v1/ws", .concurrency = 200,
 			   .runs = 1, .connect_timeout = 120, .run_timeout = 30, .go_timeout = 600,
-			   .gap = 0.5, .settle = 1, .close_timeout = 10};
+			   .gap = 0.5, .settle = 1, .close_timeout = 10, .stamp_event = "message.created"};
 	o->headers = xrealloc(NULL, (size_t)argc * sizeof *o->headers);
 	o->post_headers = xrealloc(NULL, (size_t)argc * sizeof *o->post_headers);
 	int ch;
@@ -1417,6 +1695,14 @@ static void parse_opts(struct wsload *w, int argc, char **argv)
 		case O_HOLD: o->hold = num(optarg, "--hold"); break;
 		case O_CLTIMEOUT: o->close_timeout = num(optarg, "--close-timeout"); break;
 		case O_RSS: o->server_pid = (int)num(optarg, "--server-pid"); break;
+		case O_STAMP:
+			if (o->nstamps == MAX_STAMPS)
+				die("at most %d --stamp", MAX_STAMPS);
+			o->stamps[o->nstamps++] = optarg;
+			break;
+		case O_STAMP_EVENT: o->stamp_event = optarg; break;
+		case O_COUNT: o->count_match = optarg; break;
+		case O_AFTER: o->after = (int64_t)num(optarg, "--after"); break;
 		case 'j': o->json_path = optarg; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
@@ -1427,7 +1713,7 @@ static void parse_opts(struct wsload *w, int argc, char **argv)
 		die("unexpected argument %s (see --help)", argv[optind]);
 	if (o->runs > MAX_RUNS)
 		die("at most %d runs", MAX_RUNS);
-	if (o->runs && !o->event_type)
+	if (o->runs && !o->event_type && !o->use_stdin)
 		die("rounds need --event TYPE (or --runs 0)");
 	if (o->runs && !o->post_path && !o->use_stdin)
 		die("rounds need a trigger: --post PATH or --stdin (or --runs 0)");
@@ -1486,9 +1772,10 @@ int main(int argc, char **argv)
 		       w->server[PH_BEFORE].rss_kb, w->server[PH_OPEN].rss_kb, w->ready, per_conn(w));
 
 	int timed_out = 0;
-	for (int k = 0; k < w->o.runs && w->ready; k++) {
-		if (!run_one(w, k))
-			break;
+	if (w->o.use_stdin)
+		command_loop(w, &timed_out);
+	for (int k = 0; !w->o.use_stdin && k < w->o.runs && w->ready; k++) {
+		run_one(w, k);
 		timed_out |= w->runs[w->nruns - 1].timed_out;
 		if (k + 1 < w->o.runs && w->o.gap > 0)
 			idle_for(w, w->o.gap);
@@ -1507,7 +1794,11 @@ int main(int argc, char **argv)
 		       w->server[PH_HOLD].rss_kb, w->server[PH_CLOSED].rss_kb,
 		       w->server[PH_CLOSED].hwm_kb);
 	printf("\n");
+	stamps_report(w);
 	if (w->o.json_path)
 		write_json(w, w->o.json_path);
-	return all && !timed_out && !w->dropped ? 0 : 1;
+	int storm_failed = 0;
+	for (int i = 0; i < w->nstorms; i++)
+		storm_failed += w->storms[i].failed;
+	return all && !timed_out && !w->dropped && !storm_failed ? 0 : 1;
 }

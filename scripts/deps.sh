@@ -6,6 +6,11 @@
 #   scripts/deps.sh test    plus what `make test` needs (clang fuzzers,
 #                           PostgreSQL server, Chromium for browser tests,
 #                           Dovecot and Postfix for the e-mail tests)
+#   scripts/deps.sh bench [postgres]
+#                           plus what `make bench` needs (wrk, jq, the
+#                           sqlite3 shell, Dovecot and Postfix for the
+#                           e-mail intake; the PostgreSQL server with
+#                           `postgres`)
 #
 # Quiet when everything is present; non-interactive apt-get otherwise.
 set -euo pipefail
@@ -20,6 +25,8 @@ test_pkgs=(clang libclang-rt-14-dev libcmocka-dev postgresql sqlite3 curl chromi
 	# scripts/mail-test.sh: throwaway IMAP/LMTP and SMTP servers, their
 	# certificate; python3 and ps for its port picking and clean-up.
 	dovecot-imapd dovecot-lmtpd postfix openssl python3 procps)
+bench_pkgs=(wrk jq curl sqlite3 python3 procps
+	dovecot-imapd dovecot-lmtpd postfix openssl)
 # Packages that would start system-wide daemons of their own on install
 # (PostgreSQL on 5432, Dovecot on 143/993, Postfix on 25): the tests run
 # throwaway servers of their own, so these must not start.
@@ -31,6 +38,10 @@ command -v node >/dev/null 2>&1 || want+=(nodejs)
 command -v npm >/dev/null 2>&1 || want+=(npm)
 if [ "${1:-build}" = test ]; then
 	want+=("${test_pkgs[@]}")
+fi
+if [ "${1:-build}" = bench ]; then
+	want+=("${bench_pkgs[@]}")
+	if [ "${2:-}" = postgres ]; then want+=(postgresql); fi
 fi
 
 missing=()
