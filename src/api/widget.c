@@ -291,21 +291,13 @@ static int send_msg(struct req *r, const struct chat_visitor *v, struct outgoing
 	if (rc == 0)
 		rc = ingest_message(api_worker(r)->db, v->account_id, &m, &res, e);
 	if (rc == 0) {
-		json_t *c = chat_conversation(api_worker(r)->db, v, e);
-		json_t *msgs = c ? json_object_get(c, "messages") : NULL;
-		json_t *mine = NULL;
-		size_t i;
-		json_t *x;
-		json_array_foreach(msgs, i, x)
-			if (json_integer_value(json_object_get(x, "id")) == res.message_id)
-				mine = x;
-		if (mine) /* lets the widget match its own message to the echo */
+		json_t *c = chat_sent(api_worker(r)->db, v, res.ticket_id, res.message_id, e);
+		json_t *mine = c ? json_object_get(c, "message") : NULL;
+		if (json_is_object(mine)) /* lets the widget match its own message to the echo */
 			json_object_set_new(mine, "client_id", json_string(o->client_id));
 		if (c)
-			reply_widget(r, res.duplicate ? 200 : 201, json_pack("{sO sO}", "message",
-				mine ? mine : json_null(), "conversation", json_object_get(c, "conversation")));
+			reply_widget(r, res.duplicate ? 200 : 201, c);
 		rc = c ? 0 : -1;
-		json_decref(c);
 	}
 	buf_free(&html);
 	json_decref(ids);

@@ -65,6 +65,12 @@ int chat_identity_check(const char *secret, const struct chat_identity *id,
 
 /* {"conversation": {...} | null, "messages": [...], "last_event_id": N} */
 json_t *chat_conversation(struct db *db, const struct chat_visitor *v, struct err *e);
+/* The answer to the visitor's own message: {"message": {...},
+ * "conversation": {...}} -- the stored message and its conversation,
+ * without the rest of the history (a visitor's message costs the same on
+ * the first and the hundredth). */
+json_t *chat_sent(struct db *db, const struct chat_visitor *v, int64_t ticket,
+		  int64_t message_id, struct err *e);
 /* The customer's latest conversation (ticket id), 0 when none. */
 int chat_current_ticket(struct db *db, const struct chat_visitor *v, int64_t *ticket,
 			struct err *e);

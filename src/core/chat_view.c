@@ -43,7 +43,9 @@ int chat_ticket(const json_t *t)
 	return origin && strcmp(origin, "web") == 0;
 }
 
-/* Waiting tickets of chat origin ahead of this one, counting itself. */
+/* Waiting tickets of chat origin ahead of this one, counting itself.  Read
+ * from the index tickets_chat_queue (migration 0007), whose condition is
+ * this one word for word. */
 static int queue_position(const struct scope *s, int64_t ticket, int64_t *pos, struct err *e)
 {
 	return db_sq_int(s, "SELECT COUNT(*) FROM tickets WHERE account_id = $1 AND "
@@ -193,6 +195,26 @@ json_t *chat_conversation(struct db *db, const struct chat_visitor *v, struct er
 	}
 	return json_pack("{so so sI}", "conversation", conv, "messages", msgs,
 			 "last_event_id", (json_int_t)last);
+}
+
+json_t *chat_sent(struct db *db, const struct chat_visitor *v, int64_t ticket,
+		  int64_t message_id, struct err *e)
+{
+	struct scope s = {db, v->account_id};
+	int64_t cread, aread;
+	json_t *t = ticket_get(&s, NULL, ticket, e);
+	json_t *conv = t ? conversation_json(&s, t, e) : NULL;
+	json_t *m = conv ? message_get(&s, message_id, e) : NULL;
+	json_t *out = NULL;
+	if (m && read_marks(&s, ticket, &cread, &aread, e) == 0) {
+		/* a customer's message is "read" once an agent has read it */
+		out = json_pack("{so sO}", "message", chat_message_json(m, aread),
+				"conversation", conv);
+	}
+	json_decref(m);
+	json_decref(conv);
+	json_decref(t);
+	return out;
 }
 
 /* One staff event about the visitor's ticket in its own transaction,
