@@ -38,6 +38,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/listening.sh
+. "$ROOT/bench/listening.sh"
 DB=${DB:-sqlite}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
@@ -189,19 +191,6 @@ generate_data() {
 }
 
 # ---- servers ----
-
-# $1 the log, $2 its first line to look at: the address once listening.
-wait_listening() {
-	local log=$1 from=$2 pid=$3 addr=""
-	for _ in $(seq 2000); do # 10 s
-		addr=$(tail -n +"$from" "$log" | sed -n 's|.*listening on http://\(127\.0\.0\.1:[0-9]*\).*|\1|p' | head -1)
-		[[ -n $addr ]] && break
-		kill -0 "$pid" 2>/dev/null || die "server exited at start; see $log"
-		sleep 0.005
-	done
-	[[ -n $addr ]] || die "server did not listen within 10 s; see $log"
-	echo "$addr"
-}
 
 # kefu serve on a free port; how long until it listened goes to startup.json.
 start_server() {

@@ -21,6 +21,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/listening.sh
+. "$ROOT/bench/listening.sh"
 BUILD=${KEFU_BUILD:-$ROOT/build}
 KEFU=$BUILD/kefu
 CONNS=${CONNS:-5000}
@@ -83,14 +85,7 @@ start_server() {
 	from=$(($(wc -l <"$LOG") + 1))
 	"$KEFU" serve "${SERVE_OPTS[@]}" >>"$LOG" 2>&1 &
 	SERVER_PID=$!
-	ADDR=""
-	for _ in $(seq 100); do
-		ADDR=$(tail -n +"$from" "$LOG" | sed -n 's|.*listening on http://\(127\.0\.0\.1:[0-9]*\).*|\1|p' | head -1)
-		[[ -n $ADDR ]] && break
-		kill -0 "$SERVER_PID" 2>/dev/null || die "kefu serve exited at start; see $LOG"
-		sleep 0.1
-	done
-	[[ -n $ADDR ]] || die "kefu serve did not listen within 10 s; see $LOG"
+	ADDR=$(wait_listening "$LOG" "$from" "$SERVER_PID")
 	note "kefu serve (pid $SERVER_PID) on $ADDR"
 }
 
