@@ -17,6 +17,10 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/* Is the table of characters t2s changes built yet (tokenize.c)?  Until
+ * it is, every document is converted.  For tests. */
+int text_trad_built(void);
+
 /* One per thread that tokenizes (see text_state()). */
 struct text_state {
 	struct sb_stemmer *stem; /* libstemmer objects are not thread-safe */

@@ -46,7 +46,12 @@ static struct {
 	atomic_int ready;
 	const UNormalizer2 *nfkc_cf; /* owned by ICU: never closed */
 	opencc_t cc;
-	uint8_t *trad; /* bit per code point < TRAD_LIMIT: t2s changes it */
+	/* bit per code point < TRAD_LIMIT: t2s changes it; NULL until built
+	 * (then every document is converted, as if it were Traditional) */
+	_Atomic(uint8_t *) trad;
+	pthread_t trad_thread;
+	int trad_running;       /* trad_thread to join */
+	atomic_int trad_stop;   /* shutting down: stop building */
 	pthread_key_t key; /* calling thread's struct text_state */
 	struct text_state *states;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -92,47 +97,38 @@ static void state_destroy(void *p)
 /* OpenCC is most of the cost of tokenizing Chinese (its phrase matching
  * runs over every character: about 8 MB/s of mixed text against 28 MB/s
  * without it), yet Simplified text, the bulk of what a mainland desk
- * stores, is left unchanged by it.  So at start-up every Han character is
- * converted once, alone, and those t2s changes are marked; a document is
- * converted only when it holds one of them.  Traditional text of any
- * length practically always does (們 個 這 說 會 來 ...).  Characters
- * that t2s changes only inside a phrase (瞭 in 瞭解 -> 了解) are marked
- * too: phrase_only below lists them, found by converting the s2t form of
- * every word of friso's 169,000-word lexicon both ways (gated and not)
- * with OpenCC 1.1.6; only 5 characters made a difference.  Queries are
- * always converted.  If the batch result cannot be lined up with its
- * input, g.trad stays NULL and every document is converted. */
-static void trad_build(void)
+ * stores, is left unchanged by it.  So every Han character is converted
+ * once, alone, and those t2s changes are marked; a document is converted
+ * only when it holds one of them.  Traditional text of any length
+ * practically always does (們 個 這 說 會 來 ...).  Characters that t2s
+ * changes only inside a phrase (瞭 in 瞭解 -> 了解) are marked too:
+ * phrase_only below lists them, found by converting the s2t form of every
+ * word of friso's 169,000-word lexicon both ways (gated and not) with
+ * OpenCC 1.1.6; only 5 characters made a difference.  Queries are always
+ * converted.
+ *
+ * The table takes about 100 ms to build, most of a process's start-up, so
+ * a thread builds it after text_init has returned; until it is there every
+ * document is converted (the same terms, only slower).  It is built in
+ * slices of TRAD_SLICE characters so that text_shutdown (a short kefu
+ * command) need not wait for the rest.  If a slice's result cannot be
+ * lined up with its input, the table is never published and every
+ * document is converted. */
+#define TRAD_SLICE 8192
+
+/* Mark the characters of the slice (one per line in in) that t2s changes;
+ * -1 when the output does not line up. */
+static int trad_slice(const struct buf *in, uint8_t *bits)
 {
-	static const UChar32 ranges[][2] = {
-		{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF},
-		{0x20000, 0x2FA1F},
-	};
-	struct buf in = BUF_INIT;
-	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
-		for (UChar32 c = ranges[r][0]; c <= ranges[r][1]; c++) {
-			UErrorCode ue = U_ZERO_ERROR;
-			if (uscript_getScript(c, &ue) != USCRIPT_HAN)
-				continue;
-			char u8[4];
-			int32_t n = 0;
-			U8_APPEND_UNSAFE(u8, n, c);
-			buf_append(&in, u8, (size_t)n);
-			buf_putc(&in, '\n'); /* no dictionary phrase spans a newline */
-		}
-	}
-	char *out = opencc_convert_utf8(g.cc, in.data, in.len);
-	if (!out || out == (char *)-1) {
-		buf_free(&in);
-		return;
-	}
-	uint8_t *bits = xcalloc(TRAD_LIMIT / 8, 1);
-	const char *a = in.data, *b = out;
+	char *out = opencc_convert_utf8(g.cc, in->data, in->len);
+	if (!out || out == (char *)-1)
+		return -1;
+	const char *a = in->data, *b = out;
+	int rc = 0;
 	while (*a) {
 		const char *ae = strchr(a, '\n'), *be = strchr(b, '\n');
-		if (!be) { /* misaligned: give up, convert everything */
-			free(bits);
-			bits = NULL;
+		if (!be) {
+			rc = -1;
 			break;
 		}
 		if (ae - a != be - b || memcmp(a, b, (size_t)(ae - a)) != 0) {
@@ -144,19 +140,80 @@ static void trad_build(void)
 		a = ae + 1;
 		b = be + 1;
 	}
-	if (bits && *b) { /* output longer than input: misaligned */
-		free(bits);
-		bits = NULL;
+	if (rc == 0 && *b) /* output longer than input */
+		rc = -1;
+	opencc_convert_utf8_free(out);
+	return rc;
+}
+
+static uint8_t *trad_build(void)
+{
+	static const UChar32 ranges[][2] = {
+		{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF},
+		{0x20000, 0x2FA1F},
+	};
+	uint8_t *bits = xcalloc(TRAD_LIMIT / 8, 1);
+	struct buf in = BUF_INIT;
+	int n = 0, rc = 0;
+	for (size_t r = 0; rc == 0 && r < sizeof ranges / sizeof ranges[0]; r++) {
+		for (UChar32 c = ranges[r][0]; rc == 0 && c <= ranges[r][1]; c++) {
+			UErrorCode ue = U_ZERO_ERROR;
+			if (uscript_getScript(c, &ue) != USCRIPT_HAN)
+				continue;
+			char u8[4];
+			int32_t len = 0;
+			U8_APPEND_UNSAFE(u8, len, c);
+			buf_append(&in, u8, (size_t)len);
+			buf_putc(&in, '\n'); /* no dictionary phrase spans a newline */
+			if (++n % TRAD_SLICE == 0) {
+				rc = atomic_load(&g.trad_stop) ? -1 : trad_slice(&in, bits);
+				buf_reset(&in);
+			}
+		}
 	}
+	if (rc == 0 && in.len)
+		rc = trad_slice(&in, bits);
+	buf_free(&in);
 	/* 沈 牴 瞭 藉 覆: also Simplified characters, so only phrases change
 	 * them (沈没 -> 沉没, 瞭解 -> 了解, 藉口 -> 借口, 答覆 -> 答复). */
 	static const UChar32 phrase_only[] = {0x6C88, 0x7274, 0x77AD, 0x85C9,
 					      0x8986};
-	for (size_t i = 0; bits && i < sizeof phrase_only / sizeof *phrase_only; i++)
+	for (size_t i = 0; i < sizeof phrase_only / sizeof *phrase_only; i++)
 		bits[phrase_only[i] >> 3] |= (uint8_t)(1u << (phrase_only[i] & 7));
-	opencc_convert_utf8_free(out);
-	buf_free(&in);
-	g.trad = bits;
+	if (rc < 0) {
+		free(bits);
+		return NULL;
+	}
+	return bits;
+}
+
+static void *trad_run(void *arg)
+{
+	(void)arg;
+	atomic_store_explicit(&g.trad, trad_build(), memory_order_release);
+	return NULL;
+}
+
+/* Does the character (CJK) ask for conversion? */
+static int trad_char(UChar32 c)
+{
+	const uint8_t *t = atomic_load_explicit(&g.trad, memory_order_acquire);
+	return !t || (c < TRAD_LIMIT && (t[c >> 3] >> (c & 7)) & 1);
+}
+
+int text_trad_built(void)
+{
+	return atomic_load_explicit(&g.trad, memory_order_acquire) != NULL;
+}
+
+static void trad_stop(void)
+{
+	if (g.trad_running) {
+		atomic_store(&g.trad_stop, 1);
+		pthread_join(g.trad_thread, NULL);
+		g.trad_running = 0;
+	}
+	free(atomic_exchange(&g.trad, NULL));
 }
 
 int text_init_opts(const struct text_opts *o, struct err *e)
@@ -196,16 +253,17 @@ int text_init_opts(const struct text_opts *o, struct err *e)
 		g.cc = NULL;
 		goto out;
 	}
-	trad_build();
 	if (pthread_key_create(&g.key, state_destroy) != 0) {
 		text_friso_free();
 		opencc_close(g.cc);
 		g.cc = NULL;
-		free(g.trad);
-		g.trad = NULL;
 		ERR_INTERNAL(e, "pthread_key_create failed");
 		goto out;
 	}
+	atomic_store(&g.trad_stop, 0);
+	g.trad_running = pthread_create(&g.trad_thread, NULL, trad_run, NULL) == 0;
+	if (!g.trad_running)
+		trad_run(NULL);
 	atomic_store(&g.ready, 1);
 	rc = 0;
 out:
@@ -227,11 +285,10 @@ void text_shutdown(void)
 			state_unlink(st);
 			state_free(st);
 		}
+		trad_stop(); /* before the converter it uses goes */
 		text_friso_free();
 		opencc_close(g.cc);
 		g.cc = NULL;
-		free(g.trad);
-		g.trad = NULL;
 		g.nfkc_cf = NULL;
 	}
 	pthread_mutex_unlock(&g.mu);
@@ -355,7 +412,7 @@ static void clean_put(struct cleaner *cl, UChar32 c, enum text_cls k)
 		return;
 	case TEXT_CJK:
 		cl->cjk = 1;
-		if (!g.trad || (c < TRAD_LIMIT && (g.trad[c >> 3] >> (c & 7)) & 1))
+		if (trad_char(c))
 			cl->trad = 1;
 		break;
 	default:

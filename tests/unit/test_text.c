@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -905,6 +906,44 @@ static void t_init_errors(void **state)
 	assert_int_equal(text_init(&e), 0);
 }
 
+/* Right after text_init every document is converted; once the table of
+ * characters t2s changes is built (in the background), only documents
+ * holding one.  Both must give the same terms: Simplified, Traditional,
+ * the five characters only phrases change, mixed text and English. */
+static void t_trad_table_same_terms(void **state)
+{
+	(void)state;
+	static const char *const samples[] = {
+		"我要退款，订单号 20261122", "我要退貨，訂單在這裡", "瞭解一下答覆",
+		"沈没的船 牴触 藉口", "Refunds for 們 and 个", "台灣的颱風很大",
+		"乾燥 干净 幹部", "後来 后来 發現 发现",
+	};
+	enum { N = sizeof samples / sizeof *samples };
+	struct err e = {0};
+	struct buf before[N], after = BUF_INIT;
+	text_shutdown();
+	assert_int_equal(text_init(&e), 0);
+	int early = !text_trad_built();
+	for (int i = 0; i < N; i++) {
+		before[i] = (struct buf)BUF_INIT;
+		text_tokens(samples[i], strlen(samples[i]), &before[i]);
+	}
+	for (int i = 0; i < 1000 && !text_trad_built(); i++)
+		usleep(10 * 1000);
+	assert_true(text_trad_built());
+	for (int i = 0; i < N; i++) {
+		buf_reset(&after);
+		text_tokens(samples[i], strlen(samples[i]), &after);
+		assert_string_equal(after.data, before[i].data);
+		buf_free(&before[i]);
+	}
+	buf_free(&after);
+	/* Not an assertion (a fast machine may finish first): said so the
+	 * log shows which path the first half took. */
+	fprintf(stderr, "t_trad_table_same_terms: first half %s the table\n",
+		early ? "before" : "after");
+}
+
 /* ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -938,6 +977,7 @@ int main(void)
 		cmocka_unit_test(t_append),
 		cmocka_unit_test(t_threads),
 		cmocka_unit_test(t_init_errors),
+		cmocka_unit_test(t_trad_table_same_terms),
 	};
 	return cmocka_run_group_tests_name("text", tests, group_setup,
 					   group_teardown);
