@@ -25,6 +25,11 @@
 #define CHAT_IDENTITY_MAX_AGE (24 * 3600)
 
 /* An authenticated widget session. */
+/* A visitor is told its place in the queue up to this; CHAT_QUEUE_CAP
+ * means that many or more (the widget says "100 or later"). */
+#define CHAT_QUEUE_CAP 100
+#define CHAT_QUEUE_CAP_SQL "100"
+
 struct chat_visitor {
 	int64_t account_id, channel_id, customer_id, session_id;
 	int identified;

@@ -43,14 +43,17 @@ int chat_ticket(const json_t *t)
 	return origin && strcmp(origin, "web") == 0;
 }
 
-/* Waiting tickets of chat origin ahead of this one, counting itself.  Read
- * from the index tickets_chat_queue (migration 0007), whose condition is
- * this one word for word. */
+/* Waiting tickets of chat origin ahead of this one, counting itself, up to
+ * CHAT_QUEUE_CAP (chat.h): the count reads at most that many entries of the
+ * index tickets_chat_queue (migration 0007, whose condition is this one
+ * word for word), however long the queue.  On PostgreSQL each entry may
+ * also cost a row visit (a busy table's pages are rarely all-visible). */
 static int queue_position(const struct scope *s, int64_t ticket, int64_t *pos, struct err *e)
 {
-	return db_sq_int(s, "SELECT COUNT(*) FROM tickets WHERE account_id = $1 AND "
-			    "origin = 'web' AND assignee_id IS NULL AND merged_into IS NULL AND "
-			    "status_category IN ('new', 'open') AND id <= $2",
+	return db_sq_int(s, "SELECT COUNT(*) FROM (SELECT id FROM tickets WHERE account_id = $1 "
+			    "AND origin = 'web' AND assignee_id IS NULL AND merged_into IS NULL AND "
+			    "status_category IN ('new', 'open') AND id <= $2 ORDER BY id DESC "
+			    "LIMIT " CHAT_QUEUE_CAP_SQL ") q",
 			 DB_ARGS(DB_INT(ticket)), pos, e) < 0 ? -1 : 0;
 }
 

@@ -237,6 +237,31 @@ test('queue position counts the chats waiting before this one', async () => {
   assert.equal(cb.queue_position, pb - 1);
 });
 
+test('a long queue is counted up to 100: a visitor behind 150 waiting chats is told 100', async () => {
+  // 150 tickets made through the API, turned into waiting chats for the
+  // while (as if 150 visitors waited), and back after
+  for (let i = 0; i < 150; i += 15) {
+    const made = await Promise.all(Array.from({ length: 15 }, (_, k) => admin.post('/api/v1/tickets',
+      { subject: `queue ${i + k}`, customer: { name: `Q${i + k}` }, message: '等待' })));
+    for (const m of made) assert.equal(m.status, 201, JSON.stringify(m.body));
+  }
+  srv.sql("CREATE TABLE queue_backup AS SELECT id, origin, assignee_id, status_category FROM tickets WHERE subject LIKE 'queue %'");
+  assert.equal(srv.sql('SELECT COUNT(*) FROM queue_backup'), '150');
+  try {
+    srv.sql("UPDATE tickets SET origin = 'web', assignee_id = NULL, status_category = 'new' WHERE id IN (SELECT id FROM queue_backup)");
+    const v = await session();
+    const r = await say(v.token, '排在后面');
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.conversation.queue_position, 100);
+    // and the conversation as fetched says the same
+    const c = (await call('GET', '/widget/v1/conversation', { token: v.token })).body.conversation;
+    assert.equal(c.queue_position, 100);
+  } finally {
+    srv.sql('UPDATE tickets SET origin = (SELECT origin FROM queue_backup b WHERE b.id = tickets.id), assignee_id = (SELECT assignee_id FROM queue_backup b WHERE b.id = tickets.id), status_category = (SELECT status_category FROM queue_backup b WHERE b.id = tickets.id) WHERE id IN (SELECT id FROM queue_backup)');
+    srv.sql('DROP TABLE queue_backup');
+  }
+});
+
 // Last in this file: it uses up this address's allowance for a while.
 test('a flood of new chat sessions from one address is refused with 429', async () => {
   let refused = null;

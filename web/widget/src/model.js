@@ -38,6 +38,10 @@ export function isClosed(conv) {
   return !!conv && (conv.status_category === 'resolved' || conv.status_category === 'closed');
 }
 
+// The desk counts the queue up to this (CHAT_QUEUE_CAP in src/core/chat.h):
+// a position of QUEUE_CAP means that many or more ahead, itself included.
+export const QUEUE_CAP = 100;
+
 // Waiting for an agent: the desk sends a queue position above 0.
 export function isQueued(conv) {
   return !!conv && !isClosed(conv) && typeof conv.queue_position === 'number' && conv.queue_position > 0;

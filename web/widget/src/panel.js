@@ -3,7 +3,7 @@
 // the queue), the body that holds the thread or a form with a toast for
 // errors, and the composer at the foot.
 import { h, icon, iconButton } from './dom.js';
-import { agentName, isClosed, isQueued } from './model.js';
+import { QUEUE_CAP, agentName, isClosed, isQueued } from './model.js';
 
 export class Panel {
   constructor(w) {
@@ -49,7 +49,8 @@ export class Panel {
     if (api.token && socket.reconnecting()) text = t('reconnecting');
     else if (cfg.online === false && this.w.view === 'chat' && !(conv && conv.agent)) text = t('offlineBanner');
     else if (isQueued(conv) && !conv.agent) {
-      text = t('queue', { n: conv.queue_position });
+      const n = conv.queue_position;
+      text = t(n >= QUEUE_CAP ? 'queueMany' : 'queue', { n });
       info = true;
     }
     this.banner.textContent = text;

@@ -6,12 +6,14 @@
 -- Without an index of its own that count read every unassigned open
 -- ticket of the account with a row lookup each: 86% of the CPU of a
 -- visitor's message with 200,000 tickets in the database.  This index
--- holds only the waiting chats.  Its columns repeat the condition so that
--- every term of the query is an equality on it (the planner then prefers
--- it to tickets_assignee, with or without ANALYZE's statistics) and the
--- count reads the index alone; the condition must stay word for word the
--- query's, or the planner cannot use it.
+-- holds only the waiting chats.  Its columns repeat the condition: four
+-- equalities, then the id range, so the planner prefers it to
+-- tickets_assignee (with or without ANALYZE's statistics) and the count
+-- reads the index alone.  id comes before status_category so that the
+-- waiting chats up to a given id are one backward range, of which the
+-- count reads at most CHAT_QUEUE_CAP (core/chat.h).  The condition must
+-- stay word for word the query's, or the planner cannot use the index.
 CREATE INDEX tickets_chat_queue
-	ON tickets (account_id, origin, assignee_id, merged_into, status_category, id)
+	ON tickets (account_id, origin, assignee_id, merged_into, id, status_category)
 	WHERE origin = 'web' AND assignee_id IS NULL AND merged_into IS NULL
 	AND status_category IN ('new', 'open');
