@@ -9,8 +9,8 @@
  * past 1000 pages, on the committing connection.  In Kefu that connection
  * still holds the process's writer lock (sqlite.c), and a checkpoint writes
  * and fsyncs megabytes: every other write waits behind it.  Under a steady
- * stream of chat messages that made the p99 of POST /widget/v1/messages
- * ~180 ms against ~16 ms without it.  Here the commit only signals, and the
+ * stream of chat messages (POST /widget/v1/messages, 8 connections) the
+ * p99 was 116 ms that way and 52 ms this way.  Here the commit only signals, and the
  * thread copies the log back on a connection of its own, in PASSIVE passes
  * beside the writers, holding them out only for the last few pages (a log
  * is restarted from its beginning only once copied back whole).
